@@ -1,0 +1,9 @@
+/work/main/kunit/module.o
+/work/main/kunit/util.o
+/work/main/kunit/enum_test.o
+/work/main/kunit/handle_test.o
+/work/main/kunit/rules_test.o
+/work/main/kunit/rundown_test.o
+/work/main/kunit/table_test.o
+/work/main/kunit/target_test.o
+/work/main/kunit/host_test.o

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The host stack's obligations per event (spec section e): mandatory
+ * retrieve and abort terminate, optional retrieve follows the device's
+ * policy, disconnect closes and terminates, backlog is remembered,
+ * UPLOAD_ALL terminates everything.
+ */
+
+#include <kunit/test.h>
+#include <chimney/chimney.h>
+
+#include "conn.h"
+#include "device.h"
+#include "host.h"
+#include "offload.h"
+#include "stack.h"
+#include "target.h"
+#include "util.h"
+
+static struct chimney_device *ct_host_dev(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "cthost%d");
+	struct chimney_device *cdev;
+
+	KUNIT_ASSERT_EQ(test, chimney_device_attach(dev, 64), 0);
+	mutex_lock(&chimney_devices_lock);
+	cdev = chimney_device_find(dev);
+	mutex_unlock(&chimney_devices_lock);
+	KUNIT_ASSERT_NOT_NULL(test, cdev);
+	return cdev;
+}
+
+static u64 ct_host_conn(struct kunit *test, struct chimney_device *cdev,
+			u16 port)
+{
+	struct chimney_tuple t;
+	u64 id = 0;
+
+	ct_tuple4(&t, 0x0a000001, port, 0x0a000002, 80);
+	KUNIT_EXPECT_EQ(test, chimney_host_offload(cdev->host, &t, &id), 0);
+	return id;
+}
+
+/* Has the host uploaded connection @id (after its queued work ran)? */
+static bool ct_uploaded(struct chimney_device *cdev, u64 id)
+{
+	struct chimney_conn *conn;
+
+	chimney_host_flush(cdev->host);
+	chimney_flush();
+	conn = chimney_conn_get_id(id);
+	if (conn)
+		chimney_conn_put(conn);
+	return !conn;
+}
+
+struct ct_reason_case {
+	u32 reason;
+	bool decline;
+	bool uploaded;
+};
+
+static const struct ct_reason_case ct_reason_cases[] = {
+	{ CHIMNEY_UPLOAD_LOW_ACTIVITY, false, true },
+	{ CHIMNEY_UPLOAD_LOW_ACTIVITY, true, false },
+	{ CHIMNEY_UPLOAD_HIGH_DROP_RATE, true, false },
+	{ CHIMNEY_UPLOAD_SMALL_IO, true, false },
+	{ CHIMNEY_UPLOAD_NO_BUFFER_PREPOSTING, true, false },
+	{ CHIMNEY_UPLOAD_HIGH_FRAGMENTATION, true, false },
+	{ CHIMNEY_UPLOAD_HIGH_OUT_OF_ORDER_PACKETS, true, false },
+	{ CHIMNEY_UPLOAD_HIGH_OUT_OF_ORDER_PACKETS, false, true },
+	/* Mandatory: uploaded whatever the policy says. */
+	{ CHIMNEY_UPLOAD_RECEIVED_URGENT_DATA, true, true },
+	{ CHIMNEY_UPLOAD_TIMEOUT_EXPIRATION, true, true },
+	{ CHIMNEY_UPLOAD_INVALID_STATE, true, true },
+	{ CHIMNEY_UPLOAD_UPLOAD_REQUESTED, true, true },
+	{ CHIMNEY_UPLOAD_HARDWARE_FAILURE, true, true },
+};
+
+static void ct_reason_desc(const struct ct_reason_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "reason %u, policy %s", c->reason,
+		 c->decline ? "decline" : "accept");
+}
+
+KUNIT_ARRAY_PARAM(ct_reason, ct_reason_cases, ct_reason_desc);
+
+static void chimney_host_retrieve_policy(struct kunit *test)
+{
+	const struct ct_reason_case *c = test->param_value;
+	struct chimney_device *cdev = ct_host_dev(test);
+	int err;
+	u64 id;
+
+	err = chimney_host_set_policy(cdev->host, c->reason, !c->decline);
+	if (chimney_upload_reason_mandatory(c->reason) && c->decline)
+		KUNIT_EXPECT_EQ(test, err, -EPERM);
+	else
+		KUNIT_EXPECT_EQ(test, err, 0);
+	id = ct_host_conn(test, cdev, 1000);
+	KUNIT_ASSERT_EQ(test, chimney_target_raise(cdev->target, id,
+						   CHIMNEY_EVENT_RETRIEVE,
+						   c->reason), 0);
+	KUNIT_EXPECT_EQ(test, ct_uploaded(cdev, id), c->uploaded);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->reasons[c->reason]), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->declined),
+			c->uploaded ? 0 : 1);
+	if (!c->uploaded) {
+		/* Declined: the target keeps running it; events still flow. */
+		KUNIT_EXPECT_EQ(test, chimney_target_raise(cdev->target, id,
+							   CHIMNEY_EVENT_SEND_BACKLOG_CHANGE,
+							   1000), 0);
+		KUNIT_EXPECT_EQ(test, chimney_target_raise(cdev->target, id,
+							   CHIMNEY_EVENT_ABORT,
+							   0), 0);
+		KUNIT_EXPECT_TRUE(test, ct_uploaded(cdev, id));
+	}
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
+static void chimney_host_abort_and_disconnect(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_host_dev(test);
+	u64 a = ct_host_conn(test, cdev, 1100);
+	u64 d = ct_host_conn(test, cdev, 1101);
+
+	KUNIT_ASSERT_EQ(test, chimney_target_raise(cdev->target, a,
+						   CHIMNEY_EVENT_ABORT, 0), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_raise(cdev->target, d,
+						   CHIMNEY_EVENT_DISCONNECT, 0), 0);
+	KUNIT_EXPECT_TRUE(test, ct_uploaded(cdev, a));
+	KUNIT_EXPECT_TRUE(test, ct_uploaded(cdev, d));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->events[CHIMNEY_EVENT_ABORT]), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->events[CHIMNEY_EVENT_DISCONNECT]), 1);
+	KUNIT_EXPECT_EQ(test, cdev->host->nr_tcbs, 0U);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
+static void chimney_host_backlog_remembered(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_host_dev(test);
+	u64 id = ct_host_conn(test, cdev, 1200);
+	struct chimney_conn *conn;
+
+	KUNIT_ASSERT_EQ(test, chimney_target_raise(cdev->target, id,
+						   CHIMNEY_EVENT_SEND_BACKLOG_CHANGE,
+						   123456), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_raise(cdev->target, id,
+						   CHIMNEY_EVENT_SEND_BACKLOG_CHANGE,
+						   CHIMNEY_BACKLOG_UNSUPPORTED), 0);
+	KUNIT_EXPECT_FALSE(test, ct_uploaded(cdev, id));
+	conn = chimney_conn_get_id(id);
+	KUNIT_ASSERT_NOT_NULL(test, conn);
+	KUNIT_EXPECT_EQ(test, conn->backlog, CHIMNEY_BACKLOG_UNSUPPORTED);
+	KUNIT_EXPECT_EQ(test, conn->nr_events, 2ULL);
+	chimney_conn_put(conn);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]), 2);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
+static void chimney_host_upload_all(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_host_dev(test);
+	u64 id[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		id[i] = ct_host_conn(test, cdev, 1300 + i);
+	KUNIT_EXPECT_EQ(test, chimney_device_upload_all(cdev), 0);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_TRUE(test, ct_uploaded(cdev, id[i]));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->upload_all), 1);
+	/* Upload-all is not a pause: offloading again works. */
+	ct_host_conn(test, cdev, 1400);
+	KUNIT_EXPECT_EQ(test, cdev->host->nr_tcbs, 1U);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
+static void chimney_host_policy_misuse(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_host_dev(test);
+
+	KUNIT_EXPECT_EQ(test, chimney_host_set_policy(cdev->host, 0, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, chimney_host_set_policy(cdev->host, 12, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, chimney_host_set_policy(cdev->host, 9, false), -EPERM);
+	KUNIT_EXPECT_TRUE(test, chimney_host_accepts(cdev->host, 9));
+	KUNIT_EXPECT_TRUE(test, chimney_host_accepts(cdev->host, 1));
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
+static struct kunit_case chimney_host_cases[] = {
+	KUNIT_CASE_PARAM(chimney_host_retrieve_policy, ct_reason_gen_params),
+	KUNIT_CASE(chimney_host_abort_and_disconnect),
+	KUNIT_CASE(chimney_host_backlog_remembered),
+	KUNIT_CASE(chimney_host_upload_all),
+	KUNIT_CASE(chimney_host_policy_misuse),
+	{}
+};
+
+static struct kunit_suite chimney_host_suite = {
+	.name = "chimney_host",
+	.test_cases = chimney_host_cases,
+};
+
+kunit_test_suite(chimney_host_suite);

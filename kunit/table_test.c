@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The connection table: keyed lookups, ids, duplicates, per-device
+ * iteration racing with removal, and a million connections on one device.
+ */
+
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/moduleparam.h>
+#include <linux/rtnetlink.h>
+#include <chimney/chimney.h>
+
+#include "conn.h"
+#include "device.h"
+#include "host.h"
+#include "offload.h"
+#include "stack.h"
+#include "target.h"
+#include "util.h"
+
+static struct chimney_device *ct_attach(struct kunit *test,
+					struct net_device *dev,
+					unsigned int capacity)
+{
+	struct chimney_device *cdev;
+
+	KUNIT_ASSERT_EQ(test, chimney_device_attach(dev, capacity), 0);
+	mutex_lock(&chimney_devices_lock);
+	cdev = chimney_device_find(dev);
+	mutex_unlock(&chimney_devices_lock);
+	KUNIT_ASSERT_NOT_NULL(test, cdev);
+	return cdev;
+}
+
+static void ct_tuple6(struct chimney_tuple *t, u16 sport)
+{
+	memset(t, 0, sizeof(*t));
+	t->family = AF_INET6;
+	t->saddr.in6.s6_addr[0] = 0x20;
+	t->saddr.in6.s6_addr[15] = 1;
+	t->daddr.in6.s6_addr[0] = 0x20;
+	t->daddr.in6.s6_addr[15] = 2;
+	t->sport = htons(sport);
+	t->dport = htons(443);
+}
+
+static void chimney_table_insert_lookup_remove(struct kunit *test)
+{
+	struct net_device *a = ct_netdev(test, "cttable%d");
+	struct net_device *b = ct_netdev(test, "cttable%d");
+	struct chimney_device *ca = ct_attach(test, a, 16);
+	struct chimney_device *cb = ct_attach(test, b, 16);
+	unsigned int before = chimney_table_count();
+	struct chimney_conn_key key;
+	struct chimney_tuple t4, t6;
+	struct chimney_conn *conn;
+	u64 id4, id6, idb;
+
+	ct_tuple4(&t4, 0x0a000001, 4000, 0x0a000002, 80);
+	ct_tuple6(&t6, 4000);
+	KUNIT_ASSERT_EQ(test, chimney_host_offload(ca->host, &t4, &id4), 0);
+	KUNIT_ASSERT_EQ(test, chimney_host_offload(ca->host, &t6, &id6), 0);
+	/* Same tuple, other device: a different key. */
+	KUNIT_ASSERT_EQ(test, chimney_host_offload(cb->host, &t4, &idb), 0);
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), before + 3);
+	KUNIT_EXPECT_NE(test, id4, id6);
+	KUNIT_EXPECT_NE(test, id4, idb);
+	/* Duplicate key: refused, nothing added. */
+	KUNIT_EXPECT_EQ(test, chimney_host_offload(ca->host, &t4, &id4), -EEXIST);
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), before + 3);
+
+	chimney_conn_key_init(&key, dev_net(a), a->ifindex, &t6);
+	rcu_read_lock();
+	conn = chimney_conn_lookup(&key);
+	KUNIT_EXPECT_NOT_NULL(test, conn);
+	if (conn)
+		KUNIT_EXPECT_EQ(test, conn->id, id6);
+	KUNIT_EXPECT_PTR_EQ(test, chimney_conn_lookup_id(id6), conn);
+	rcu_read_unlock();
+
+	conn = chimney_conn_get_id(id6);
+	KUNIT_ASSERT_NOT_NULL(test, conn);
+	KUNIT_EXPECT_EQ(test, chimney_conn_terminate(conn), 0);
+	chimney_conn_put(conn);
+	chimney_flush();
+	rcu_read_lock();
+	KUNIT_EXPECT_NULL(test, chimney_conn_lookup(&key));
+	KUNIT_EXPECT_NULL(test, chimney_conn_lookup_id(id6));
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), before + 2);
+
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(a), 0);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(b), 0);
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), before);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(b), -ENODEV);
+}
+
+struct ct_walker {
+	struct chimney_stack *stack;
+	atomic_t stop;
+	unsigned long walks;
+	u64 seen;
+};
+
+static int ct_walk_thread(void *data)
+{
+	struct ct_walker *w = data;
+	struct chimney_conn *conn;
+
+	while (!atomic_read(&w->stop)) {
+		rcu_read_lock();
+		list_for_each_entry_rcu(conn, &w->stack->conns, stack_node)
+			w->seen += READ_ONCE(conn->id) != 0;
+		rcu_read_unlock();
+		w->walks++;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Lock-free readers walk a device's connections while they are removed. */
+static void chimney_table_iterate_while_removing(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "cttable%d");
+	struct chimney_device *cdev = ct_attach(test, dev, 512);
+	struct ct_walker *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	struct task_struct *task;
+	struct chimney_tuple t;
+	u64 id;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		ct_tuple4(&t, 0x0a000001, 5000 + i, 0x0a000002, 80);
+		KUNIT_ASSERT_EQ(test, chimney_host_offload(cdev->host, &t, &id), 0);
+	}
+	/* The stack outlives the walk: the walker is stopped before detach. */
+	w->stack = cdev->target->layer.stack;
+	task = kthread_run(ct_walk_thread, w, "ct_walk");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	get_task_struct(task);
+
+	/* Upload-all through the host removes them under the walker. */
+	chimney_device_upload_all(cdev);
+	chimney_host_flush(cdev->host);
+	chimney_flush();
+	atomic_set(&w->stop, 1);
+	kthread_stop(task);
+	put_task_struct(task);
+
+	KUNIT_EXPECT_EQ(test, READ_ONCE(w->stack->nr_conns), 0);
+	KUNIT_EXPECT_GT(test, w->walks, 0UL);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+}
+
+static unsigned int ct_million = 100000;
+module_param_named(million, ct_million, uint, 0444);
+MODULE_PARM_DESC(million, "connections in chimney_table_million (default 1000000)");
+
+/*
+ * One device, a million offloaded connections: fill, spot-check lookups,
+ * then upload everything. The times go to the log (see README, "Figures").
+ */
+static void chimney_table_million(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "ctmillion%d");
+	struct chimney_device *cdev = ct_attach(test, dev, ct_million);
+	unsigned int before = chimney_table_count();
+	struct chimney_conn_key key;
+	struct chimney_tuple t;
+	ktime_t t0, t1, t2;
+	u64 id;
+	int i, err = 0;
+
+	t0 = ktime_get();
+	for (i = 0; i < ct_million && !err; i++) {
+		/* 16 local addresses x 62500 ports. */
+		ct_tuple4(&t, 0x0a000000 + (i & 15), 1024 + (i >> 4),
+			  0xc0a80001, 443);
+		err = chimney_host_offload(cdev->host, &t, &id);
+		if (!(i & 1023))
+			cond_resched();
+	}
+	KUNIT_ASSERT_EQ(test, err, 0);
+	t1 = ktime_get();
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), before + ct_million);
+
+	/* One more does not fit: the target's capacity is a million. */
+	ct_tuple4(&t, 0x0b000000, 1, 0xc0a80001, 443);
+	KUNIT_EXPECT_EQ(test, chimney_host_offload(cdev->host, &t, &id), -ENOSPC);
+
+	for (i = 0; i < ct_million; i += 99991) {
+		ct_tuple4(&t, 0x0a000000 + (i & 15), 1024 + (i >> 4),
+			  0xc0a80001, 443);
+		chimney_conn_key_init(&key, dev_net(dev), dev->ifindex, &t);
+		rcu_read_lock();
+		KUNIT_EXPECT_NOT_NULL(test, chimney_conn_lookup(&key));
+		rcu_read_unlock();
+	}
+
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+	t2 = ktime_get();
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), before);
+	kunit_info(test, "figure: %u connections: fill %lld ms, drain %lld ms\n",
+		   ct_million, ktime_ms_delta(t1, t0), ktime_ms_delta(t2, t1));
+}
+
+static struct kunit_case chimney_table_cases[] = {
+	KUNIT_CASE(chimney_table_insert_lookup_remove),
+	KUNIT_CASE(chimney_table_iterate_while_removing),
+	KUNIT_CASE_SLOW(chimney_table_million),
+	{}
+};
+
+static struct kunit_suite chimney_table_suite = {
+	.name = "chimney_table",
+	.test_cases = chimney_table_cases,
+};
+
+kunit_test_suite(chimney_table_suite);

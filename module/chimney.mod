@@ -1,0 +1,13 @@
+/work/main/module/main.o
+/work/main/module/table.o
+/work/main/module/stack.o
+/work/main/module/offload.o
+/work/main/module/event.o
+/work/main/module/stats.o
+/work/main/module/target.o
+/work/main/module/host.o
+/work/main/module/device.o
+/work/main/module/notify.o
+/work/main/module/debugfs.o
+/work/main/module/cmd.o
+/work/main/module/trace.o

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/chimney: how people look at and drive the emulation
+ * (netdevsim is the model). Not ABI; the format is documented in the
+ * README. Every file is created with an owner and through the debugfs
+ * proxy, and device directories are removed before their device's state
+ * is freed, so an open file survives module unload and device removal.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+
+#include "conn.h"
+#include "debugfs.h"
+#include "device.h"
+#include "host.h"
+#include "stack.h"
+#include "target.h"
+#include "version.h"
+
+static struct dentry *chimney_debugfs_root;
+static struct dentry *chimney_debugfs_devices;
+
+static int version_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%s\n", CHIMNEY_VERSION);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(version);
+
+static int stats_show(struct seq_file *m, void *v)
+{
+	chimney_stats_show(m, &chimney_global_stats);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+static int last_id_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%llu\n", chimney_cmd_last_id());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(last_id);
+
+static void chimney_conn_show(struct seq_file *m, struct chimney_conn *conn)
+{
+	static const char * const flag_names[] = {
+		"rx_closed", "aborted", "upload_requested",
+	};
+	const struct chimney_conn_key *k = &conn->key;
+	unsigned long flags;
+	enum chimney_conn_state state;
+	u64 events;
+	u32 backlog;
+	bool any = false;
+	int i;
+
+	spin_lock_bh(&conn->lock);
+	state = conn->state;
+	flags = conn->flags;
+	backlog = conn->backlog;
+	events = conn->nr_events;
+	spin_unlock_bh(&conn->lock);
+
+	if (k->family == AF_INET)
+		seq_printf(m, "%llu %s ipv4 %pI4:%u %pI4:%u %s ", conn->id,
+			   netdev_name(conn->stack->dev), &k->saddr.ip,
+			   ntohs(k->sport), &k->daddr.ip, ntohs(k->dport),
+			   chimney_conn_state_name(state));
+	else
+		seq_printf(m, "%llu %s ipv6 [%pI6c]:%u [%pI6c]:%u %s ", conn->id,
+			   netdev_name(conn->stack->dev), &k->saddr.in6,
+			   ntohs(k->sport), &k->daddr.in6, ntohs(k->dport),
+			   chimney_conn_state_name(state));
+	for (i = 0; i < ARRAY_SIZE(flag_names); i++) {
+		if (!(flags & BIT(i)))
+			continue;
+		seq_printf(m, "%s%s", any ? "," : "", flag_names[i]);
+		any = true;
+	}
+	seq_printf(m, "%s %u %llu\n", any ? "" : "-", backlog, events);
+}
+
+/*
+ * The connection lists: all devices (file data NULL) or one. Walks the
+ * stacks under chimney_stacks_lock and their connections under RCU; a
+ * reader never blocks the data path.
+ */
+struct chimney_conns_iter {
+	struct chimney_stack *only;
+	loff_t pos;
+};
+
+static void *chimney_conns_find(struct chimney_stack *only, loff_t pos)
+{
+	struct chimney_stack *stack;
+	struct chimney_conn *conn;
+
+	list_for_each_entry(stack, &chimney_stacks, node) {
+		if (only && stack != only)
+			continue;
+		list_for_each_entry_rcu(conn, &stack->conns, stack_node)
+			if (!pos--)
+				return conn;
+	}
+	return NULL;
+}
+
+static struct chimney_stack *chimney_seq_stack(struct seq_file *m)
+{
+	struct chimney_device *cdev = m->private;
+
+	return cdev ? cdev->target->layer.stack : NULL;
+}
+
+static void *conns_start(struct seq_file *m, loff_t *pos)
+	__acquires(RCU)
+{
+	mutex_lock(&chimney_stacks_lock);
+	rcu_read_lock();
+	if (!*pos)
+		return SEQ_START_TOKEN;
+	return chimney_conns_find(chimney_seq_stack(m), *pos - 1);
+}
+
+static void *conns_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return chimney_conns_find(chimney_seq_stack(m), *pos - 1);
+}
+
+static void conns_stop(struct seq_file *m, void *v)
+	__releases(RCU)
+{
+	rcu_read_unlock();
+	mutex_unlock(&chimney_stacks_lock);
+}
+
+static int conns_show(struct seq_file *m, void *v)
+{
+	if (v == SEQ_START_TOKEN)
+		seq_puts(m, "# id dev family local remote state flags backlog events\n");
+	else
+		chimney_conn_show(m, v);
+	return 0;
+}
+
+static const struct seq_operations conns_sops = {
+	.start = conns_start,
+	.next = conns_next,
+	.stop = conns_stop,
+	.show = conns_show,
+};
+
+static int conns_open(struct inode *inode, struct file *file)
+{
+	int err = seq_open(file, &conns_sops);
+
+	if (!err)
+		((struct seq_file *)file->private_data)->private = inode->i_private;
+	return err;
+}
+
+static const struct file_operations conns_fops = {
+	.owner = THIS_MODULE,
+	.open = conns_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = seq_release,
+};
+
+static ssize_t command_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	char buf[CHIMNEY_CMD_MAX + 1];
+	int err;
+
+	/* One command per write; a longer line can only be malformed. */
+	if (len > CHIMNEY_CMD_MAX) {
+		pr_warn_ratelimited("command: longer than %d bytes\n",
+				    CHIMNEY_CMD_MAX);
+		return -EINVAL;
+	}
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	err = chimney_cmd_exec(buf, len);
+	return err ? err : len;
+}
+
+static const struct file_operations command_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = command_write,
+	.llseek = noop_llseek,
+};
+
+/* Per-device files. */
+
+static int dev_stack_show(struct seq_file *m, void *v)
+{
+	struct chimney_device *cdev = m->private;
+	static const char * const roles[] = {
+		[CHIMNEY_LAYER_PROTOCOL] = "protocol",
+		[CHIMNEY_LAYER_INTERMEDIATE] = "intermediate",
+		[CHIMNEY_LAYER_TARGET] = "target",
+	};
+	struct chimney_layer *layer;
+
+	mutex_lock(&chimney_stacks_lock);
+	list_for_each_entry(layer, &cdev->target->layer.stack->layers, node)
+		seq_printf(m, "%u %s %s\n", layer->depth, roles[layer->role],
+			   layer->name);
+	mutex_unlock(&chimney_stacks_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dev_stack);
+
+static int dev_stats_show(struct seq_file *m, void *v)
+{
+	struct chimney_device *cdev = m->private;
+	struct chimney_target *t = cdev->target;
+	struct chimney_host *host = cdev->host;
+	struct chimney_target_stats st[2];
+	u64 indicated, suppressed, full;
+	unsigned int live, cap;
+	int i;
+
+	chimney_stats_show(m, &t->layer.stack->stats);
+
+	spin_lock_bh(&t->lock);
+	memcpy(st, t->stats, sizeof(st));
+	indicated = t->backlog_indicated;
+	suppressed = t->backlog_suppressed;
+	full = t->refused_full;
+	live = t->nr_conns;
+	cap = t->knobs.capacity;
+	spin_unlock_bh(&t->lock);
+
+	seq_printf(m, "target_connections %u\ntarget_capacity %u\n", live, cap);
+	seq_printf(m, "target_refused_full %llu\n", full);
+	seq_printf(m, "target_backlog_indicated %llu\ntarget_backlog_suppressed %llu\n",
+		   indicated, suppressed);
+	for (i = 0; i < 2; i++) {
+		const char *f = i ? "tcp6" : "tcp4";
+
+		seq_printf(m, "%s_in_segments %llu\n", f, st[i].in_segments);
+		seq_printf(m, "%s_out_segments %llu\n", f, st[i].out_segments);
+		seq_printf(m, "%s_currently_established %u\n", f,
+			   st[i].currently_established);
+		seq_printf(m, "%s_reset_established %u\n", f,
+			   st[i].reset_established);
+		seq_printf(m, "%s_retransmitted_segments %u\n", f,
+			   st[i].retransmitted_segments);
+		seq_printf(m, "%s_in_errors %u\n", f, st[i].in_errors);
+		seq_printf(m, "%s_out_resets %u\n", f, st[i].out_resets);
+	}
+	for (i = 1; i <= CHIMNEY_EVENT_MAX; i++)
+		seq_printf(m, "host_event_%s %lld\n", chimney_event_name(i),
+			   atomic64_read(&host->events[i]));
+	for (i = 1; i < CHIMNEY_UPLOAD_REASON_MAX; i++)
+		seq_printf(m, "host_reason_%s %lld\n", chimney_reason_name(i),
+			   atomic64_read(&host->reasons[i]));
+	seq_printf(m, "host_declined %lld\n", atomic64_read(&host->declined));
+	seq_printf(m, "host_terminate_errors %lld\n",
+		   atomic64_read(&host->terminate_errors));
+	seq_printf(m, "host_upload_all %lld\n", atomic64_read(&host->upload_all));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dev_stats);
+
+static int dev_policy_show(struct seq_file *m, void *v)
+{
+	struct chimney_device *cdev = m->private;
+	u32 r;
+
+	for (r = 1; r < CHIMNEY_UPLOAD_REASON_MAX; r++)
+		seq_printf(m, "%s %s\n", chimney_reason_name(r),
+			   chimney_upload_reason_mandatory(r) ? "mandatory" :
+			   chimney_host_accepts(cdev->host, r) ? "accept" :
+			   "decline");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dev_policy);
+
+/* Fault and behaviour knobs: one file per field of the target's knobs. */
+enum chimney_knob {
+	CHIMNEY_KNOB_CAPACITY,
+	CHIMNEY_KNOB_INITIATE_DELAY,
+	CHIMNEY_KNOB_TERMINATE_DELAY,
+	CHIMNEY_KNOB_FAIL_NEXT_INITIATE,
+	CHIMNEY_KNOB_FAIL_NEXT_TERMINATE,
+	CHIMNEY_KNOB_FAIL_INITIATE,
+	CHIMNEY_KNOB_FAIL_TERMINATE,
+	CHIMNEY_KNOB_BACKLOG_INTERVAL,
+	__CHIMNEY_KNOB_MAX,
+};
+
+static const char * const chimney_knob_names[__CHIMNEY_KNOB_MAX] = {
+	[CHIMNEY_KNOB_CAPACITY] = "capacity",
+	[CHIMNEY_KNOB_INITIATE_DELAY] = "initiate_delay_ms",
+	[CHIMNEY_KNOB_TERMINATE_DELAY] = "terminate_delay_ms",
+	[CHIMNEY_KNOB_FAIL_NEXT_INITIATE] = "fail_next_initiate",
+	[CHIMNEY_KNOB_FAIL_NEXT_TERMINATE] = "fail_next_terminate",
+	[CHIMNEY_KNOB_FAIL_INITIATE] = "fail_initiate",
+	[CHIMNEY_KNOB_FAIL_TERMINATE] = "fail_terminate",
+	[CHIMNEY_KNOB_BACKLOG_INTERVAL] = "backlog_interval_ms",
+};
+
+struct chimney_knob_file {
+	struct chimney_target *target;
+	enum chimney_knob knob;
+};
+
+static int chimney_knob_get(void *data, u64 *val)
+{
+	struct chimney_knob_file *f = data;
+	struct chimney_target_knobs k;
+
+	chimney_target_get_knobs(f->target, &k);
+	switch (f->knob) {
+	case CHIMNEY_KNOB_CAPACITY:
+		*val = k.capacity;
+		break;
+	case CHIMNEY_KNOB_INITIATE_DELAY:
+		*val = k.initiate_delay_ms;
+		break;
+	case CHIMNEY_KNOB_TERMINATE_DELAY:
+		*val = k.terminate_delay_ms;
+		break;
+	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
+		*val = (s64)k.fail_next_initiate;
+		break;
+	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
+		*val = (s64)k.fail_next_terminate;
+		break;
+	case CHIMNEY_KNOB_FAIL_INITIATE:
+		*val = k.fail_initiate;
+		break;
+	case CHIMNEY_KNOB_FAIL_TERMINATE:
+		*val = k.fail_terminate;
+		break;
+	default:
+		*val = k.backlog_interval_ms;
+		break;
+	}
+	return 0;
+}
+
+static int chimney_knob_set(void *data, u64 val)
+{
+	struct chimney_knob_file *f = data;
+	struct chimney_target_knobs k;
+	s64 sval = (s64)val;
+
+	chimney_target_get_knobs(f->target, &k);
+	switch (f->knob) {
+	case CHIMNEY_KNOB_CAPACITY:
+		if (val > UINT_MAX)
+			return -EINVAL;
+		k.capacity = val;
+		break;
+	case CHIMNEY_KNOB_INITIATE_DELAY:
+		if (val > UINT_MAX)
+			return -EINVAL;
+		k.initiate_delay_ms = val;
+		break;
+	case CHIMNEY_KNOB_TERMINATE_DELAY:
+		if (val > UINT_MAX)
+			return -EINVAL;
+		k.terminate_delay_ms = val;
+		break;
+	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
+		/* An errno, written either as -5 or as 5. */
+		k.fail_next_initiate = sval > 0 ? -sval : sval;
+		if (sval < -MAX_ERRNO || sval > MAX_ERRNO)
+			return -EINVAL;
+		break;
+	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
+		k.fail_next_terminate = sval > 0 ? -sval : sval;
+		if (sval < -MAX_ERRNO || sval > MAX_ERRNO)
+			return -EINVAL;
+		break;
+	case CHIMNEY_KNOB_FAIL_INITIATE:
+		if (val > 1)
+			return -EINVAL;
+		k.fail_initiate = val;
+		break;
+	case CHIMNEY_KNOB_FAIL_TERMINATE:
+		if (val > 1)
+			return -EINVAL;
+		k.fail_terminate = val;
+		break;
+	default:
+		if (val > UINT_MAX)
+			return -EINVAL;
+		k.backlog_interval_ms = val;
+		break;
+	}
+	return chimney_target_set_knobs(f->target, &k);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(chimney_knob_fops, chimney_knob_get, chimney_knob_set,
+			 "%lld\n");
+
+static void chimney_debugfs_device_files(struct chimney_device *cdev,
+					 struct dentry *dir)
+{
+	struct chimney_knob_file *f;
+	int i;
+
+	debugfs_create_file("stack", 0400, dir, cdev, &dev_stack_fops);
+	debugfs_create_file("connections", 0400, dir, cdev, &conns_fops);
+	debugfs_create_file("stats", 0400, dir, cdev, &dev_stats_fops);
+	debugfs_create_file("policy", 0400, dir, cdev, &dev_policy_fops);
+
+	f = kcalloc(__CHIMNEY_KNOB_MAX, sizeof(*f), GFP_KERNEL);
+	cdev->debugfs_knobs = f;
+	if (!f)
+		return;
+	for (i = 0; i < __CHIMNEY_KNOB_MAX; i++) {
+		f[i].target = cdev->target;
+		f[i].knob = i;
+		debugfs_create_file_unsafe(chimney_knob_names[i], 0600, dir,
+					   &f[i], &chimney_knob_fops);
+	}
+}
+
+void chimney_debugfs_device_add(struct chimney_device *cdev)
+{
+	struct dentry *dir;
+
+	dir = debugfs_create_dir(netdev_name(cdev->dev),
+				 chimney_debugfs_devices);
+	if (IS_ERR(dir)) {
+		/* Same name in another namespace: usable, just not visible. */
+		netdev_warn(cdev->dev, "chimney: no debugfs directory (%ld)\n",
+			    PTR_ERR(dir));
+		return;
+	}
+	cdev->debugfs = dir;
+	chimney_debugfs_device_files(cdev, dir);
+}
+
+/* Before the device's state is freed: waits for readers in progress. */
+void chimney_debugfs_device_remove(struct chimney_device *cdev)
+{
+	debugfs_remove(cdev->debugfs);
+	cdev->debugfs = NULL;
+	kfree(cdev->debugfs_knobs);
+	cdev->debugfs_knobs = NULL;
+}
+
+/* The directory follows the device's name. */
+void chimney_debugfs_device_rename(struct chimney_device *cdev)
+{
+	struct dentry *dir;
+
+	if (!cdev->debugfs) {
+		chimney_debugfs_device_add(cdev);
+		return;
+	}
+	dir = debugfs_rename(chimney_debugfs_devices, cdev->debugfs,
+			     chimney_debugfs_devices, netdev_name(cdev->dev));
+	if (IS_ERR(dir)) {
+		netdev_warn(cdev->dev, "chimney: debugfs rename failed (%ld)\n",
+			    PTR_ERR(dir));
+		chimney_debugfs_device_remove(cdev);
+	}
+}
+
+int chimney_debugfs_init(void)
+{
+	struct dentry *root;
+
+	/* Without debugfs the module still works; the calls below no-op. */
+	root = debugfs_create_dir("chimney", NULL);
+	chimney_debugfs_root = root;
+	chimney_debugfs_devices = debugfs_create_dir("devices", root);
+	debugfs_create_file("version", 0444, root, NULL, &version_fops);
+	debugfs_create_file("stats", 0444, root, NULL, &stats_fops);
+	debugfs_create_file("connections", 0444, root, NULL, &conns_fops);
+	debugfs_create_file("last_id", 0444, root, NULL, &last_id_fops);
+	debugfs_create_file("command", 0200, root, NULL, &command_fops);
+	return 0;
+}
+
+void chimney_debugfs_exit(void)
+{
+	debugfs_remove(chimney_debugfs_root);
+}

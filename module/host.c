@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The host stack (protocol driver) at the top of every device's stack. It
+ * carries out what the spec (section e) asks of the host per event:
+ *
+ *  - mandatory retrieve and abort: terminate as soon as possible;
+ *  - optional retrieve: terminate unless the device's policy declines the
+ *    reason (then the target keeps running the connection);
+ *  - disconnect: the receive half is closed and the emulated application,
+ *    seeing EOF, closes; the connection is then terminated;
+ *  - send backlog change: remembered as the send pipeline depth;
+ *  - UPLOAD_ALL: terminate everything offloaded on the device.
+ *
+ * Events arrive with BH disabled, so terminates are queued to a work item.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/netdevice.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+
+#include "host.h"
+#include "stack.h"
+
+struct chimney_host_tcb {
+	struct chimney_offload_handle handle;
+	struct chimney_host *host;
+	struct list_head node;		/* host->tcbs */
+	struct list_head term_node;	/* host->term_queue, or empty */
+	refcount_t ref;
+	int status;			/* initiate: -EINPROGRESS until done */
+	unsigned long flags;
+	u32 backlog;
+};
+
+static struct chimney_host *to_host(struct chimney_layer *layer)
+{
+	return container_of(layer, struct chimney_host, layer);
+}
+
+static struct chimney_host_tcb *to_tcb(struct chimney_offload_handle *h)
+{
+	return container_of(h, struct chimney_host_tcb, handle);
+}
+
+static void chimney_tcb_put(struct chimney_host_tcb *tcb)
+{
+	if (refcount_dec_and_test(&tcb->ref))
+		kfree(tcb);
+}
+
+/* host->lock held. */
+static void chimney_host_queue_terminate(struct chimney_host *host,
+					 struct chimney_host_tcb *tcb)
+{
+	tcb->flags |= CHIMNEY_HOST_UPLOADING;
+	if (list_empty(&tcb->term_node)) {
+		list_add_tail(&tcb->term_node, &host->term_queue);
+		queue_work(system_wq, &host->term_work);
+	}
+}
+
+static void chimney_host_event(struct chimney_layer *layer,
+			       struct chimney_offload_handle *own,
+			       u32 type, u32 info)
+{
+	struct chimney_host *host = to_host(layer);
+	struct chimney_host_tcb *tcb = to_tcb(own);
+
+	atomic64_inc(&host->events[type]);
+	if (type == CHIMNEY_EVENT_RETRIEVE)
+		atomic64_inc(&host->reasons[info]);
+
+	spin_lock(&host->lock);
+	switch (type) {
+	case CHIMNEY_EVENT_SEND_BACKLOG_CHANGE:
+		tcb->backlog = info;
+		break;
+	case CHIMNEY_EVENT_DISCONNECT:
+		/* EOF to the application, which closes: upload and close. */
+		tcb->flags |= CHIMNEY_HOST_RX_CLOSED;
+		chimney_host_queue_terminate(host, tcb);
+		break;
+	case CHIMNEY_EVENT_RETRIEVE:
+		if (chimney_upload_reason_mandatory(info) ||
+		    !test_bit(info, &host->decline))
+			chimney_host_queue_terminate(host, tcb);
+		else
+			atomic64_inc(&host->declined);
+		break;
+	case CHIMNEY_EVENT_ABORT:
+		chimney_host_queue_terminate(host, tcb);
+		break;
+	}
+	spin_unlock(&host->lock);
+}
+
+static void chimney_host_term_work(struct work_struct *work)
+{
+	struct chimney_host *host = container_of(work, struct chimney_host,
+						 term_work);
+	struct chimney_host_tcb *tcb;
+	int err;
+
+	for (;;) {
+		spin_lock_bh(&host->lock);
+		tcb = list_first_entry_or_null(&host->term_queue,
+					       struct chimney_host_tcb,
+					       term_node);
+		if (tcb) {
+			list_del_init(&tcb->term_node);
+			refcount_inc(&tcb->ref);
+		}
+		spin_unlock_bh(&host->lock);
+		if (!tcb)
+			break;
+		err = chimney_offload_terminate(&host->layer, &tcb->handle);
+		/* -EINVAL: the terminate already completed under us. */
+		if (err && err != -EALREADY && err != -EINVAL) {
+			atomic64_inc(&host->terminate_errors);
+			pr_warn_ratelimited("%s: terminate of connection %llu failed: %d\n",
+					    netdev_name(host->layer.stack->dev),
+					    chimney_handle_conn_id(&tcb->handle),
+					    err);
+			spin_lock_bh(&host->lock);
+			tcb->flags &= ~CHIMNEY_HOST_UPLOADING;
+			spin_unlock_bh(&host->lock);
+		}
+		chimney_tcb_put(tcb);
+		cond_resched();
+	}
+}
+
+static void chimney_host_forget(struct chimney_host *host,
+				struct chimney_host_tcb *tcb)
+{
+	spin_lock_bh(&host->lock);
+	list_del(&tcb->node);
+	list_del_init(&tcb->term_node);
+	host->nr_tcbs--;
+	spin_unlock_bh(&host->lock);
+	chimney_tcb_put(tcb);
+}
+
+static void chimney_host_initiate_complete(struct chimney_layer *layer,
+					   struct chimney_offload_handle *own,
+					   int status)
+{
+	struct chimney_host *host = to_host(layer);
+	struct chimney_host_tcb *tcb = to_tcb(own);
+
+	spin_lock_bh(&host->lock);
+	tcb->status = status;
+	if (!status)
+		tcb->flags |= CHIMNEY_HOST_OFFLOADED;
+	spin_unlock_bh(&host->lock);
+	if (status)
+		chimney_host_forget(host, tcb);
+}
+
+static void chimney_host_terminate_complete(struct chimney_layer *layer,
+					    struct chimney_offload_handle *own,
+					    int status)
+{
+	chimney_host_forget(to_host(layer), to_tcb(own));
+}
+
+static void chimney_host_status(struct chimney_layer *layer, u32 status)
+{
+	struct chimney_host *host = to_host(layer);
+	struct chimney_host_tcb *tcb;
+
+	if (status != CHIMNEY_STATUS_UPLOAD_ALL)
+		return;
+	atomic64_inc(&host->upload_all);
+	spin_lock_bh(&host->lock);
+	list_for_each_entry(tcb, &host->tcbs, node)
+		if (tcb->flags & CHIMNEY_HOST_OFFLOADED)
+			chimney_host_queue_terminate(host, tcb);
+	spin_unlock_bh(&host->lock);
+}
+
+static const struct chimney_layer_ops chimney_host_ops = {
+	.event = chimney_host_event,
+	.status = chimney_host_status,
+	.initiate_complete = chimney_host_initiate_complete,
+	.terminate_complete = chimney_host_terminate_complete,
+};
+
+/*
+ * Offload a connection as the host stack would. Return: 0 with *@id set
+ * (the initiate may still be pending when the target completes late), or
+ * the error the stack refused or failed the initiate with.
+ */
+int chimney_host_offload(struct chimney_host *host,
+			 const struct chimney_tuple *tuple, u64 *id)
+{
+	struct chimney_host_tcb *tcb;
+	int err;
+
+	tcb = kzalloc(sizeof(*tcb), GFP_KERNEL);
+	if (!tcb)
+		return -ENOMEM;
+	tcb->host = host;
+	tcb->status = -EINPROGRESS;
+	INIT_LIST_HEAD(&tcb->term_node);
+	refcount_set(&tcb->ref, 2);	/* host->tcbs, and us until we return */
+	spin_lock_bh(&host->lock);
+	list_add_tail(&tcb->node, &host->tcbs);
+	host->nr_tcbs++;
+	spin_unlock_bh(&host->lock);
+
+	err = chimney_offload_initiate(&host->layer, tuple, &tcb->handle);
+	if (err) {
+		chimney_host_forget(host, tcb);
+		chimney_tcb_put(tcb);
+		return err;
+	}
+	*id = chimney_handle_conn_id(&tcb->handle);
+	spin_lock_bh(&host->lock);
+	err = tcb->status == -EINPROGRESS ? 0 : tcb->status;
+	spin_unlock_bh(&host->lock);
+	chimney_tcb_put(tcb);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_host_offload);
+
+int chimney_host_set_policy(struct chimney_host *host, u32 reason, bool accept)
+{
+	if (!chimney_upload_reason_valid(reason))
+		return -EINVAL;
+	/* The host has no say over mandatory reasons. */
+	if (chimney_upload_reason_mandatory(reason))
+		return accept ? 0 : -EPERM;
+	spin_lock_bh(&host->lock);
+	if (accept)
+		__clear_bit(reason, &host->decline);
+	else
+		__set_bit(reason, &host->decline);
+	spin_unlock_bh(&host->lock);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_host_set_policy);
+
+bool chimney_host_accepts(struct chimney_host *host, u32 reason)
+{
+	return chimney_upload_reason_mandatory(reason) ||
+	       !test_bit(reason, &host->decline);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_host_accepts);
+
+/* Wait until every terminate the host queued has been started. */
+void chimney_host_flush(struct chimney_host *host)
+{
+	flush_work(&host->term_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_host_flush);
+
+struct chimney_host *chimney_host_create(struct net_device *dev)
+{
+	struct chimney_host *host;
+	int err;
+
+	host = kzalloc(sizeof(*host), GFP_KERNEL);
+	if (!host)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&host->lock);
+	INIT_LIST_HEAD(&host->tcbs);
+	INIT_LIST_HEAD(&host->term_queue);
+	INIT_WORK(&host->term_work, chimney_host_term_work);
+	host->layer.name = "chimney_host";
+	host->layer.ops = &chimney_host_ops;
+	err = chimney_layer_register(dev, &host->layer, CHIMNEY_LAYER_PROTOCOL);
+	if (err) {
+		kfree(host);
+		return ERR_PTR(err);
+	}
+	return host;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_host_create);
+
+/* The stack must carry no connection any more (see chimney_stack_drain). */
+void chimney_host_destroy(struct chimney_host *host)
+{
+	cancel_work_sync(&host->term_work);
+	WARN_ON(chimney_layer_unregister(&host->layer));
+	WARN_ON(!list_empty(&host->tcbs));
+	kfree(host);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_host_destroy);

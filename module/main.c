@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * chimney: emulation of the Windows NDIS TCP chimney offload event path.
+ * Module entry: brings the parts up in dependency order and tears them
+ * down in exactly the reverse order.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/init.h>
+#include <linux/module.h>
+#include <linux/utsname.h>
+#include <generated/utsrelease.h>
+
+#include "debugfs.h"
+#include "device.h"
+#include "notify.h"
+#include "offload.h"
+#include "stack.h"
+#include "version.h"
+
+static int __init chimney_init(void)
+{
+	int err;
+
+	err = chimney_table_init();
+	if (err)
+		goto err_table;
+	err = chimney_offload_init();
+	if (err)
+		goto err_offload;
+	err = chimney_debugfs_init();
+	if (err)
+		goto err_debugfs;
+	err = chimney_notify_init();
+	if (err)
+		goto err_notify;
+
+	pr_info("version %s loaded (built for %s)\n", CHIMNEY_VERSION,
+		UTS_RELEASE);
+	return 0;
+
+err_notify:
+	chimney_debugfs_exit();
+err_debugfs:
+	chimney_offload_exit();
+err_offload:
+	chimney_table_exit();
+err_table:
+	return err;
+}
+
+static void __exit chimney_exit(void)
+{
+	chimney_notify_exit();
+	chimney_devices_exit();
+	chimney_debugfs_exit();
+	chimney_offload_exit();
+	chimney_stack_exit();
+	/* kfree_rcu() of connections and stacks must finish before the table. */
+	rcu_barrier();
+	chimney_table_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(chimney_init);
+module_exit(chimney_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("chimney developers");
+MODULE_DESCRIPTION("Emulation of the NDIS TCP chimney offload event path");
+MODULE_VERSION(CHIMNEY_VERSION);

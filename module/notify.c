@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device events drive the fake targets, as a NIC's link and configuration
+ * do on Windows (spec section e: UPLOAD_ALL and invalidation).
+ *
+ * What runs where: the notifier callbacks run under RTNL (the IPv6 address
+ * chain even in atomic context), so they only record the event, with a
+ * tracked reference on the device, and queue it. An ordered workqueue
+ * then does the heavy part (uploading or invalidating up to millions of
+ * connections, attach and detach) without RTNL, in the order the events
+ * happened, so a namespace move (unregister, then register in the new
+ * namespace) detaches before it re-attaches.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/glob.h>
+#include <linux/inetdevice.h>
+#include <linux/module.h>
+#include <linux/netdevice.h>
+#include <linux/slab.h>
+#include <net/addrconf.h>
+#include <kunit/visibility.h>
+
+#include "debugfs.h"
+#include "host.h"
+#include "device.h"
+#include "notify.h"
+#include "offload.h"
+#include "target.h"
+
+#define CHIMNEY_PATTERNS_MAX 256
+
+static DEFINE_SPINLOCK(chimney_patterns_lock);
+static char chimney_patterns[CHIMNEY_PATTERNS_MAX];
+static unsigned int chimney_capacity = CHIMNEY_TARGET_DEFAULT_CAPACITY;
+static struct workqueue_struct *chimney_notify_wq;
+
+enum chimney_devev_kind {
+	CHIMNEY_DEVEV_ATTACH,
+	CHIMNEY_DEVEV_UP,
+	CHIMNEY_DEVEV_DOWN,
+	CHIMNEY_DEVEV_INVALIDATE,
+	CHIMNEY_DEVEV_INVALIDATE_ADDR,
+	CHIMNEY_DEVEV_RENAME,
+	CHIMNEY_DEVEV_DETACH,
+};
+
+struct chimney_devev {
+	struct work_struct work;
+	struct net_device *dev;
+	netdevice_tracker tracker;
+	enum chimney_devev_kind kind;
+	u16 family;
+	union chimney_addr addr;
+};
+
+/* Does @name match one of the comma-separated glob patterns? */
+bool chimney_notify_match(const char *name)
+{
+	char buf[CHIMNEY_PATTERNS_MAX], *s, *pat;
+	bool match = false;
+
+	spin_lock(&chimney_patterns_lock);
+	strscpy(buf, chimney_patterns, sizeof(buf));
+	spin_unlock(&chimney_patterns_lock);
+	s = buf;
+	while (!match && (pat = strsep(&s, ",")))
+		match = *pat && glob_match(pat, name);
+	return match;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_notify_match);
+
+int chimney_notify_set_patterns(const char *patterns)
+{
+	size_t len = strcspn(patterns, "\n");
+
+	if (len >= CHIMNEY_PATTERNS_MAX)
+		return -ENAMETOOLONG;
+	spin_lock(&chimney_patterns_lock);
+	memcpy(chimney_patterns, patterns, len);
+	chimney_patterns[len] = '\0';
+	spin_unlock(&chimney_patterns_lock);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_notify_set_patterns);
+
+unsigned int chimney_notify_capacity(void)
+{
+	return READ_ONCE(chimney_capacity);
+}
+
+static int chimney_param_set_devices(const char *val,
+				     const struct kernel_param *kp)
+{
+	return chimney_notify_set_patterns(val);
+}
+
+static int chimney_param_get_devices(char *buf, const struct kernel_param *kp)
+{
+	int n;
+
+	spin_lock(&chimney_patterns_lock);
+	n = sysfs_emit(buf, "%s\n", chimney_patterns);
+	spin_unlock(&chimney_patterns_lock);
+	return n;
+}
+
+static const struct kernel_param_ops chimney_devices_ops = {
+	.set = chimney_param_set_devices,
+	.get = chimney_param_get_devices,
+};
+
+module_param_cb(devices, &chimney_devices_ops, NULL, 0644);
+MODULE_PARM_DESC(devices,
+		 "comma-separated glob patterns of devices that get an offload target, e.g. dummy*,veth* (never loopback)");
+module_param_named(capacity, chimney_capacity, uint, 0444);
+MODULE_PARM_DESC(capacity, "offload capacity of each attached device");
+
+static void chimney_devev_work(struct work_struct *work)
+{
+	struct chimney_devev *ev = container_of(work, struct chimney_devev,
+						work);
+	struct net_device *dev = ev->dev;
+	struct chimney_device *cdev;
+
+	if (ev->kind == CHIMNEY_DEVEV_ATTACH) {
+		/* Re-checked here: the device may be gone again already. */
+		if (dev->reg_state == NETREG_REGISTERED &&
+		    chimney_notify_match(dev->name))
+			chimney_device_attach(dev, chimney_notify_capacity());
+		goto out;
+	}
+	if (ev->kind == CHIMNEY_DEVEV_DETACH) {
+		chimney_device_detach(dev);
+		goto out;
+	}
+
+	mutex_lock(&chimney_devices_lock);
+	cdev = chimney_device_find(dev);
+	if (!cdev)
+		goto unlock;
+	switch (ev->kind) {
+	case CHIMNEY_DEVEV_UP:
+		chimney_stack_set_closing(cdev->target->layer.stack, false);
+		break;
+	case CHIMNEY_DEVEV_DOWN:
+		/* NDIS_STATUS_UPLOAD_ALL; no new offloads until it is up. */
+		chimney_device_upload_all(cdev);
+		chimney_host_flush(cdev->host);
+		chimney_stack_drain(cdev->target->layer.stack);
+		break;
+	case CHIMNEY_DEVEV_INVALIDATE:
+		chimney_target_invalidate(cdev->target, 0, NULL);
+		break;
+	case CHIMNEY_DEVEV_INVALIDATE_ADDR:
+		chimney_target_invalidate(cdev->target, ev->family, &ev->addr);
+		break;
+	case CHIMNEY_DEVEV_RENAME:
+		chimney_debugfs_device_rename(cdev);
+		break;
+	default:
+		break;
+	}
+unlock:
+	mutex_unlock(&chimney_devices_lock);
+out:
+	netdev_put(dev, &ev->tracker);
+	kfree(ev);
+}
+
+static void chimney_devev_queue(struct net_device *dev,
+				enum chimney_devev_kind kind, u16 family,
+				const union chimney_addr *addr, gfp_t gfp)
+{
+	struct chimney_devev *ev;
+
+	ev = kzalloc(sizeof(*ev), gfp);
+	if (!ev) {
+		pr_err_ratelimited("%s: out of memory, device event %d lost\n",
+				   dev->name, kind);
+		return;
+	}
+	INIT_WORK(&ev->work, chimney_devev_work);
+	ev->dev = dev;
+	ev->kind = kind;
+	ev->family = family;
+	if (addr)
+		ev->addr = *addr;
+	netdev_hold(dev, &ev->tracker, gfp);
+	queue_work(chimney_notify_wq, &ev->work);
+}
+
+static int chimney_netdev_event(struct notifier_block *nb,
+				unsigned long event, void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	if (dev->flags & IFF_LOOPBACK)
+		return NOTIFY_DONE;
+	switch (event) {
+	case NETDEV_REGISTER:
+		if (chimney_notify_match(dev->name))
+			chimney_devev_queue(dev, CHIMNEY_DEVEV_ATTACH, 0, NULL,
+					    GFP_KERNEL);
+		break;
+	case NETDEV_UP:
+		chimney_devev_queue(dev, CHIMNEY_DEVEV_UP, 0, NULL, GFP_KERNEL);
+		break;
+	case NETDEV_GOING_DOWN:
+		chimney_devev_queue(dev, CHIMNEY_DEVEV_DOWN, 0, NULL,
+				    GFP_KERNEL);
+		break;
+	case NETDEV_CHANGEMTU:
+	case NETDEV_CHANGEADDR:
+		chimney_devev_queue(dev, CHIMNEY_DEVEV_INVALIDATE, 0, NULL,
+				    GFP_KERNEL);
+		break;
+	case NETDEV_CHANGENAME:
+		chimney_devev_queue(dev, CHIMNEY_DEVEV_RENAME, 0, NULL,
+				    GFP_KERNEL);
+		break;
+	case NETDEV_UNREGISTER:
+		chimney_devev_queue(dev, CHIMNEY_DEVEV_DETACH, 0, NULL,
+				    GFP_KERNEL);
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static int chimney_inetaddr_event(struct notifier_block *nb,
+				  unsigned long event, void *ptr)
+{
+	struct in_ifaddr *ifa = ptr;
+	union chimney_addr addr = { .ip = ifa->ifa_local };
+
+	if (event == NETDEV_DOWN)
+		chimney_devev_queue(ifa->ifa_dev->dev,
+				    CHIMNEY_DEVEV_INVALIDATE_ADDR, AF_INET,
+				    &addr, GFP_KERNEL);
+	return NOTIFY_DONE;
+}
+
+/* The IPv6 address chain is atomic: allocate accordingly. */
+static int chimney_inet6addr_event(struct notifier_block *nb,
+				   unsigned long event, void *ptr)
+{
+	struct inet6_ifaddr *ifa = ptr;
+	union chimney_addr addr = { .in6 = ifa->addr };
+
+	if (event == NETDEV_DOWN)
+		chimney_devev_queue(ifa->idev->dev,
+				    CHIMNEY_DEVEV_INVALIDATE_ADDR, AF_INET6,
+				    &addr, GFP_ATOMIC);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block chimney_netdev_nb = {
+	.notifier_call = chimney_netdev_event,
+};
+
+static struct notifier_block chimney_inetaddr_nb = {
+	.notifier_call = chimney_inetaddr_event,
+};
+
+static struct notifier_block chimney_inet6addr_nb = {
+	.notifier_call = chimney_inet6addr_event,
+};
+
+/* Wait until every device event seen so far has been acted on. */
+void chimney_notify_flush(void)
+{
+	flush_workqueue(chimney_notify_wq);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_notify_flush);
+
+int chimney_notify_init(void)
+{
+	int err;
+
+	if (!chimney_capacity || chimney_capacity > CHIMNEY_TARGET_MAX_CAPACITY) {
+		pr_err("capacity must be 1..%u\n", CHIMNEY_TARGET_MAX_CAPACITY);
+		return -EINVAL;
+	}
+	chimney_notify_wq = alloc_ordered_workqueue("chimney_notify", 0);
+	if (!chimney_notify_wq)
+		return -ENOMEM;
+	err = register_inetaddr_notifier(&chimney_inetaddr_nb);
+	if (err)
+		goto err_inet;
+	err = register_inet6addr_notifier(&chimney_inet6addr_nb);
+	if (err)
+		goto err_inet6;
+	/* Replays NETDEV_REGISTER/UP for devices that already exist. */
+	err = register_netdevice_notifier(&chimney_netdev_nb);
+	if (err)
+		goto err_netdev;
+	return 0;
+
+err_netdev:
+	unregister_inet6addr_notifier(&chimney_inet6addr_nb);
+err_inet6:
+	unregister_inetaddr_notifier(&chimney_inetaddr_nb);
+err_inet:
+	destroy_workqueue(chimney_notify_wq);
+	return err;
+}
+
+void chimney_notify_exit(void)
+{
+	/* Replays DOWN/UNREGISTER: every attached device gets detached. */
+	unregister_netdevice_notifier(&chimney_netdev_nb);
+	unregister_inet6addr_notifier(&chimney_inet6addr_nb);
+	unregister_inetaddr_notifier(&chimney_inetaddr_nb);
+	destroy_workqueue(chimney_notify_wq);
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _CHIMNEY_NOTIFY_H
+#define _CHIMNEY_NOTIFY_H
+
+#include <linux/types.h>
+
+int chimney_notify_init(void);
+void chimney_notify_exit(void);
+bool chimney_notify_match(const char *name);
+int chimney_notify_set_patterns(const char *patterns);
+void chimney_notify_flush(void);
+unsigned int chimney_notify_capacity(void);
+
+#endif

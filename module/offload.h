@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _CHIMNEY_OFFLOAD_H
+#define _CHIMNEY_OFFLOAD_H
+
+#include "conn.h"
+#include "stack.h"
+
+int chimney_offload_init(void);
+void chimney_offload_exit(void);
+void chimney_conn_tuple(const struct chimney_conn *conn,
+			struct chimney_tuple *tuple);
+int chimney_conn_terminate(struct chimney_conn *conn);
+struct chimney_offload_handle *chimney_conn_handle(struct chimney_conn *conn,
+						   struct chimney_layer *owner);
+void chimney_flush(void);
+
+#endif

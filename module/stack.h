@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _CHIMNEY_STACK_H
+#define _CHIMNEY_STACK_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/spinlock.h>
+#include <chimney/chimney.h>
+
+#include "stats.h"
+
+struct chimney_conn;
+
+/*
+ * The layers bound to one net_device, top to bottom, and the connections
+ * offloaded through them. The layer list only changes while the stack
+ * carries no connection, so a connection can record its layers once.
+ */
+struct chimney_stack {
+	struct net_device *dev;
+	netdevice_tracker dev_tracker;
+	struct list_head node;		/* chimney_stacks */
+	struct list_head layers;	/* top to bottom */
+	unsigned int depth;
+
+	spinlock_t conns_lock;		/* conns, nr_conns, closing, layers */
+	struct list_head conns;
+	unsigned int nr_conns;
+	bool closing;			/* no new initiates */
+
+	struct chimney_stats stats;
+	struct rcu_head rcu;
+};
+
+extern struct mutex chimney_stacks_lock;
+extern struct list_head chimney_stacks;
+
+struct chimney_stack *chimney_stack_find(const struct net_device *dev);
+struct chimney_layer *chimney_stack_layer(struct chimney_stack *stack,
+					  unsigned int depth);
+void chimney_stack_set_closing(struct chimney_stack *stack, bool closing);
+int chimney_stack_drain(struct chimney_stack *stack);
+void chimney_stack_exit(void);
+
+#endif

@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fake offload target: the bottom layer of a device's stack, standing
+ * in for a chimney-capable NIC. It owns the offloaded connections' state,
+ * enforces its capacity, completes initiate and terminate now or after a
+ * delay, raises events on demand, emulates the send backlog from the path's
+ * rate and RTT, and runs the hardware-failure sequence of the spec.
+ *
+ * The target lock is held across the upcalls it raises: that orders every
+ * event against the terminate completion, which removes the connection
+ * under the same lock, so the target never indicates on a handle whose
+ * terminate has already completed.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/jiffies.h>
+#include <linux/math64.h>
+#include <linux/netdevice.h>
+#include <net/ipv6.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+
+#include "target.h"
+
+struct chimney_target_conn {
+	struct chimney_offload_handle *upper;
+	u64 id;
+	unsigned int family;		/* index into stats[] */
+	union chimney_addr saddr;	/* local address, for invalidation */
+	bool offloaded;			/* initiate completed */
+	bool terminating;
+	bool hw_failed;
+	u64 rate;			/* path rate, bytes per second */
+	u32 rtt_us;
+	u32 backlog;			/* last indicated; 0: none yet */
+	unsigned long backlog_at;	/* jiffies of that indication */
+};
+
+struct chimney_target_op {
+	struct list_head node;
+	struct chimney_target_conn *tc;
+	unsigned long due;
+	int status;
+	bool terminate;
+};
+
+static struct chimney_target *to_target(struct chimney_layer *layer)
+{
+	return container_of(layer, struct chimney_target, layer);
+}
+
+static void chimney_target_finish_initiate(struct chimney_target *t,
+					   struct chimney_target_conn *tc,
+					   int status)
+{
+	spin_lock_bh(&t->lock);
+	if (!status) {
+		tc->offloaded = true;
+		t->stats[tc->family].currently_established++;
+	} else {
+		xa_erase(&t->conns, tc->id);
+		t->nr_conns--;
+	}
+	spin_unlock_bh(&t->lock);
+	chimney_initiate_offload_complete(&t->layer, tc->upper, status);
+	if (status)
+		kfree(tc);
+}
+
+static void chimney_target_finish_terminate(struct chimney_target *t,
+					    struct chimney_target_conn *tc,
+					    int status)
+{
+	struct chimney_offload_handle *upper = tc->upper;
+
+	spin_lock_bh(&t->lock);
+	xa_erase(&t->conns, tc->id);
+	t->nr_conns--;
+	t->stats[tc->family].currently_established--;
+	spin_unlock_bh(&t->lock);
+	/* Our context is gone once we complete: free it first. */
+	kfree(tc);
+	chimney_terminate_offload_complete(&t->layer, upper, status);
+}
+
+static void chimney_target_op_run(struct chimney_target *t,
+				  struct chimney_target_op *op)
+{
+	if (op->terminate)
+		chimney_target_finish_terminate(t, op->tc, op->status);
+	else
+		chimney_target_finish_initiate(t, op->tc, op->status);
+	kfree(op);
+}
+
+static void chimney_target_ops_work(struct work_struct *work)
+{
+	struct chimney_target *t = container_of(to_delayed_work(work),
+						struct chimney_target, ops_work);
+	struct chimney_target_op *op, *found;
+	unsigned long next = 0;
+
+	for (;;) {
+		found = NULL;
+		next = 0;
+		spin_lock_bh(&t->lock);
+		list_for_each_entry(op, &t->ops, node) {
+			if (t->dying || time_after_eq(jiffies, op->due)) {
+				found = op;
+				break;
+			}
+			if (!next || time_before(op->due, next))
+				next = op->due;
+		}
+		if (found)
+			list_del(&found->node);
+		spin_unlock_bh(&t->lock);
+		if (!found)
+			break;
+		chimney_target_op_run(t, found);
+	}
+	if (next)
+		queue_delayed_work(system_wq, &t->ops_work,
+				   max_t(long, next - jiffies, 1));
+}
+
+/* Complete now, or after @delay_ms from the ops work. */
+static void chimney_target_complete(struct chimney_target *t,
+				    struct chimney_target_conn *tc, int status,
+				    bool terminate, unsigned int delay_ms)
+{
+	struct chimney_target_op *op = NULL;
+
+	if (delay_ms)
+		op = kzalloc(sizeof(*op), GFP_KERNEL);
+	if (op) {
+		op->tc = tc;
+		op->status = status;
+		op->terminate = terminate;
+		op->due = jiffies + msecs_to_jiffies(delay_ms);
+		spin_lock_bh(&t->lock);
+		if (!t->dying) {
+			list_add_tail(&op->node, &t->ops);
+			spin_unlock_bh(&t->lock);
+			mod_delayed_work(system_wq, &t->ops_work,
+					 msecs_to_jiffies(delay_ms));
+			return;
+		}
+		spin_unlock_bh(&t->lock);
+		kfree(op);
+	}
+	if (terminate)
+		chimney_target_finish_terminate(t, tc, status);
+	else
+		chimney_target_finish_initiate(t, tc, status);
+}
+
+static int chimney_target_initiate(struct chimney_layer *layer,
+				   struct chimney_offload_handle *upper,
+				   const struct chimney_conn_info *info)
+{
+	struct chimney_target *t = to_target(layer);
+	struct chimney_target_conn *tc;
+	unsigned int delay;
+	int status, err;
+
+	tc = kzalloc(sizeof(*tc), GFP_KERNEL);
+	if (!tc)
+		return -ENOMEM;
+	tc->upper = upper;
+	tc->id = info->id;
+	tc->family = info->tuple.family == AF_INET6;
+	tc->saddr = info->tuple.saddr;
+
+	spin_lock_bh(&t->lock);
+	if (t->nr_conns >= t->knobs.capacity) {
+		t->refused_full++;
+		spin_unlock_bh(&t->lock);
+		kfree(tc);
+		return -ENOSPC;
+	}
+	t->nr_conns++;
+	status = t->knobs.fail_next_initiate;
+	t->knobs.fail_next_initiate = 0;
+	if (!status && t->knobs.fail_initiate)
+		status = -EIO;
+	delay = t->dying ? 0 : t->knobs.initiate_delay_ms;
+	spin_unlock_bh(&t->lock);
+
+	err = xa_insert(&t->conns, tc->id, tc, GFP_KERNEL);
+	if (err) {
+		spin_lock_bh(&t->lock);
+		t->nr_conns--;
+		spin_unlock_bh(&t->lock);
+		kfree(tc);
+		return err;
+	}
+	/* The context is in place before the completion, as NDIS requires. */
+	if (!status)
+		upper->lower_context = tc;
+	chimney_target_complete(t, tc, status, false, delay);
+	return 0;
+}
+
+static int chimney_target_terminate(struct chimney_layer *layer, void *context)
+{
+	struct chimney_target *t = to_target(layer);
+	struct chimney_target_conn *tc = context;
+	unsigned int delay;
+	int status;
+
+	if (!tc)
+		return -EINVAL;
+	spin_lock_bh(&t->lock);
+	if (tc->terminating) {
+		spin_unlock_bh(&t->lock);
+		return -EALREADY;
+	}
+	tc->terminating = true;
+	status = t->dying ? 0 : t->knobs.fail_next_terminate;
+	t->knobs.fail_next_terminate = 0;
+	if (!status && !t->dying && t->knobs.fail_terminate)
+		status = -EIO;
+	if (tc->hw_failed)
+		status = -EIO;
+	delay = t->dying ? 0 : t->knobs.terminate_delay_ms;
+	spin_unlock_bh(&t->lock);
+
+	chimney_target_complete(t, tc, status, true, delay);
+	return 0;
+}
+
+static const struct chimney_layer_ops chimney_target_ops = {
+	.initiate = chimney_target_initiate,
+	.terminate = chimney_target_terminate,
+};
+
+/* An offloaded, not terminating connection of @t; t->lock held. */
+static struct chimney_target_conn *chimney_target_find(struct chimney_target *t,
+						       u64 id, int *err)
+{
+	struct chimney_target_conn *tc = xa_load(&t->conns, id);
+
+	*err = 0;
+	if (!tc)
+		*err = -ENOENT;
+	return tc;
+}
+
+/*
+ * Raise @type on connection @id exactly as asked, legal or not: the
+ * framework decides, and its verdict is the return value.
+ */
+int chimney_target_raise(struct chimney_target *t, u64 id, u32 type, u32 info)
+{
+	struct chimney_target_conn *tc;
+	int err;
+
+	spin_lock_bh(&t->lock);
+	tc = chimney_target_find(t, id, &err);
+	if (tc)
+		err = chimney_indicate_event(&t->layer, tc->upper, type, info);
+	if (!err && type == CHIMNEY_EVENT_ABORT)
+		t->stats[tc->family].reset_established++;
+	spin_unlock_bh(&t->lock);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_raise);
+
+/*
+ * The spec's hardware-corruption sequence: retrieve(HardwareFailure), then
+ * abort, back to back; the terminate that follows reports the state lost.
+ */
+int chimney_target_hw_failure(struct chimney_target *t, u64 id)
+{
+	struct chimney_target_conn *tc;
+	int err;
+
+	spin_lock_bh(&t->lock);
+	tc = chimney_target_find(t, id, &err);
+	if (tc) {
+		err = chimney_indicate_event(&t->layer, tc->upper,
+					     CHIMNEY_EVENT_RETRIEVE,
+					     CHIMNEY_UPLOAD_HARDWARE_FAILURE);
+		if (!err) {
+			tc->hw_failed = true;
+			err = chimney_indicate_event(&t->layer, tc->upper,
+						     CHIMNEY_EVENT_ABORT, 0);
+		}
+		if (!err)
+			t->stats[tc->family].reset_established++;
+	}
+	spin_unlock_bh(&t->lock);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_hw_failure);
+
+/*
+ * Send-backlog emulation: the best amount to keep outstanding is the
+ * path's bandwidth-delay product. Indicate it when it moved by more than an
+ * eighth (at least one MSS) and not more often than backlog_interval_ms,
+ * so a jittery path does not turn into an indication storm.
+ *
+ * Return: 1 if indicated, 0 if suppressed, or a negative errno.
+ */
+int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
+			    u32 rtt_us)
+{
+	struct chimney_target_conn *tc;
+	u64 bdp;
+	u32 backlog, delta, threshold;
+	int err;
+
+	if (!rate || !rtt_us)
+		return -EINVAL;
+	bdp = mul_u64_u32_div(rate, rtt_us, USEC_PER_SEC);
+	backlog = clamp_t(u64, bdp, 1, CHIMNEY_BACKLOG_UNSUPPORTED - 1);
+
+	spin_lock_bh(&t->lock);
+	tc = chimney_target_find(t, id, &err);
+	if (!tc)
+		goto unlock;
+	tc->rate = rate;
+	tc->rtt_us = rtt_us;
+	if (tc->backlog) {
+		delta = backlog > tc->backlog ? backlog - tc->backlog :
+						tc->backlog - backlog;
+		threshold = max_t(u32, tc->backlog / 8, 1460);
+		if (delta < threshold ||
+		    time_before(jiffies, tc->backlog_at +
+				msecs_to_jiffies(t->knobs.backlog_interval_ms))) {
+			t->backlog_suppressed++;
+			goto unlock;
+		}
+	}
+	err = chimney_indicate_event(&t->layer, tc->upper,
+				     CHIMNEY_EVENT_SEND_BACKLOG_CHANGE, backlog);
+	if (!err) {
+		tc->backlog = backlog;
+		tc->backlog_at = jiffies;
+		t->backlog_indicated++;
+		err = 1;
+	}
+unlock:
+	spin_unlock_bh(&t->lock);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_set_path);
+
+static bool chimney_target_uses(struct chimney_target_conn *tc, u16 family,
+				const union chimney_addr *addr)
+{
+	if (!addr)
+		return true;
+	if (family == AF_INET)
+		return !tc->family && tc->saddr.ip == addr->ip;
+	return tc->family && ipv6_addr_equal(&tc->saddr.in6, &addr->in6);
+}
+
+/*
+ * Invalidation (spec section c, INVALIDATED): a state object the
+ * connections depend on changed, so each of them gets a mandatory
+ * retrieve(InvalidState). @addr limits it to connections on that local
+ * address; NULL means every connection on the device.
+ *
+ * Return: the number of connections the retrieve was delivered on.
+ */
+int chimney_target_invalidate(struct chimney_target *t, u16 family,
+			      const union chimney_addr *addr)
+{
+	struct chimney_target_conn *tc;
+	unsigned long id;
+	int n = 0;
+
+	spin_lock_bh(&t->lock);
+	xa_for_each(&t->conns, id, tc) {
+		if (!tc->offloaded || tc->terminating ||
+		    !chimney_target_uses(tc, family, addr))
+			continue;
+		if (!chimney_indicate_event(&t->layer, tc->upper,
+					    CHIMNEY_EVENT_RETRIEVE,
+					    CHIMNEY_UPLOAD_INVALID_STATE))
+			n++;
+	}
+	spin_unlock_bh(&t->lock);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_invalidate);
+
+/* Account segments the emulated NIC moved for connection @id. */
+int chimney_target_traffic(struct chimney_target *t, u64 id, u32 in_segs,
+			   u32 out_segs, u32 retrans)
+{
+	struct chimney_target_conn *tc;
+	int err;
+
+	spin_lock_bh(&t->lock);
+	tc = chimney_target_find(t, id, &err);
+	if (tc) {
+		t->stats[tc->family].in_segments += in_segs;
+		t->stats[tc->family].out_segments += out_segs;
+		t->stats[tc->family].retransmitted_segments += retrans;
+	}
+	spin_unlock_bh(&t->lock);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_traffic);
+
+int chimney_target_conn_backlog(struct chimney_target *t, u64 id, u32 *backlog)
+{
+	struct chimney_target_conn *tc;
+	int err;
+
+	spin_lock_bh(&t->lock);
+	tc = chimney_target_find(t, id, &err);
+	if (tc)
+		*backlog = tc->backlog;
+	spin_unlock_bh(&t->lock);
+	return err;
+}
+
+int chimney_target_set_knobs(struct chimney_target *t,
+			     const struct chimney_target_knobs *knobs)
+{
+	if (!knobs->capacity || knobs->capacity > CHIMNEY_TARGET_MAX_CAPACITY ||
+	    knobs->fail_next_initiate > 0 || knobs->fail_next_terminate > 0 ||
+	    knobs->fail_next_initiate < -MAX_ERRNO ||
+	    knobs->fail_next_terminate < -MAX_ERRNO ||
+	    knobs->initiate_delay_ms > 60000 ||
+	    knobs->terminate_delay_ms > 60000 ||
+	    knobs->backlog_interval_ms > 60000)
+		return -EINVAL;
+	spin_lock_bh(&t->lock);
+	t->knobs = *knobs;
+	spin_unlock_bh(&t->lock);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_set_knobs);
+
+void chimney_target_get_knobs(struct chimney_target *t,
+			      struct chimney_target_knobs *knobs)
+{
+	spin_lock_bh(&t->lock);
+	*knobs = t->knobs;
+	spin_unlock_bh(&t->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_get_knobs);
+
+struct chimney_target *chimney_target_create(struct net_device *dev,
+					     unsigned int capacity)
+{
+	struct chimney_target *t;
+	int err;
+
+	if (!capacity || capacity > CHIMNEY_TARGET_MAX_CAPACITY)
+		return ERR_PTR(-EINVAL);
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&t->lock);
+	xa_init(&t->conns);
+	INIT_LIST_HEAD(&t->ops);
+	INIT_DELAYED_WORK(&t->ops_work, chimney_target_ops_work);
+	t->knobs.capacity = capacity;
+	t->layer.name = "chimney_target";
+	t->layer.ops = &chimney_target_ops;
+	err = chimney_layer_register(dev, &t->layer, CHIMNEY_LAYER_TARGET);
+	if (err) {
+		kfree(t);
+		return ERR_PTR(err);
+	}
+	return t;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_create);
+
+/*
+ * The device is going away: from now on every initiate and terminate
+ * completes at once, without injected failures, and delayed completions
+ * are run now, so an upload-all can finish.
+ */
+void chimney_target_quiesce(struct chimney_target *t)
+{
+	spin_lock_bh(&t->lock);
+	t->dying = true;
+	spin_unlock_bh(&t->lock);
+	mod_delayed_work(system_wq, &t->ops_work, 0);
+	flush_delayed_work(&t->ops_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_quiesce);
+
+/* The stack must carry no connection any more (see chimney_stack_drain). */
+void chimney_target_destroy(struct chimney_target *t)
+{
+	chimney_target_quiesce(t);
+	cancel_delayed_work_sync(&t->ops_work);
+	WARN_ON(chimney_layer_unregister(&t->layer));
+	WARN_ON(!xa_empty(&t->conns));
+	xa_destroy(&t->conns);
+	kfree(t);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_destroy);

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _CHIMNEY_TARGET_H
+#define _CHIMNEY_TARGET_H
+
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <chimney/chimney.h>
+
+/* TCP_OFFLOAD_STATS, kept per address family as the spec asks. */
+struct chimney_target_stats {
+	u64 in_segments;
+	u64 out_segments;
+	u32 currently_established;
+	u32 reset_established;
+	u32 retransmitted_segments;
+	u32 in_errors;
+	u32 out_resets;
+};
+
+/* Knobs in the netdevsim style; written through debugfs or by tests. */
+struct chimney_target_knobs {
+	unsigned int capacity;		/* TcpConnectionOffloadCapacity */
+	unsigned int initiate_delay_ms;	/* 0: complete inside initiate */
+	unsigned int terminate_delay_ms;
+	int fail_next_initiate;		/* one-shot errno for the completion */
+	int fail_next_terminate;	/* one-shot errno for the completion */
+	bool fail_initiate;		/* sticky: every initiate fails -EIO */
+	bool fail_terminate;		/* sticky: every terminate loses state */
+	unsigned int backlog_interval_ms; /* at most one backlog per interval */
+};
+
+struct chimney_target {
+	struct chimney_layer layer;
+	spinlock_t lock;		/* all below; held across upcalls */
+	struct xarray conns;		/* id -> struct chimney_target_conn */
+	unsigned int nr_conns;		/* including initiates in flight */
+	struct chimney_target_knobs knobs;
+	struct chimney_target_stats stats[2];	/* [0] IPv4, [1] IPv6 */
+	u64 backlog_indicated;
+	u64 backlog_suppressed;
+	u64 refused_full;
+	bool dying;
+	struct list_head ops;		/* delayed completions, FIFO */
+	struct delayed_work ops_work;
+};
+
+#define CHIMNEY_TARGET_DEFAULT_CAPACITY	1024
+#define CHIMNEY_TARGET_MAX_CAPACITY	(4U << 20)
+
+struct chimney_target *chimney_target_create(struct net_device *dev,
+					     unsigned int capacity);
+void chimney_target_destroy(struct chimney_target *t);
+void chimney_target_quiesce(struct chimney_target *t);
+int chimney_target_raise(struct chimney_target *t, u64 id, u32 type, u32 info);
+int chimney_target_hw_failure(struct chimney_target *t, u64 id);
+int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
+			    u32 rtt_us);
+int chimney_target_invalidate(struct chimney_target *t, u16 family,
+			      const union chimney_addr *addr);
+int chimney_target_traffic(struct chimney_target *t, u64 id, u32 in_segs,
+			   u32 out_segs, u32 retrans);
+int chimney_target_set_knobs(struct chimney_target *t,
+			     const struct chimney_target_knobs *knobs);
+void chimney_target_get_knobs(struct chimney_target *t,
+			      struct chimney_target_knobs *knobs);
+int chimney_target_conn_backlog(struct chimney_target *t, u64 id, u32 *backlog);
+
+#endif

@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Instantiates the chimney:* tracepoints declared in trace.h. */
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: lint, build the debug kernel (cached) and the modules, run every
+# KUnit suite and vm test in QEMU, judge the run, then prove the judge still
+# fails what it must (harness self-test). Ends with "N passed, N failed".
+#
+# Environment:
+#   CHIMNEY_OUT             logs and run directories (default ~/.cache/chimney/out)
+#   CHIMNEY_TIMEOUT         whole-VM timeout in seconds (default 1200)
+#   CHIMNEY_VMTEST_TIMEOUT  per vm test timeout in seconds (default 120)
+#   CHIMNEY_MODULES         modules to load, in order (default: module/chimney.ko
+#                           kunit/chimney_test.ko)
+#   CHIMNEY_SKIP_SELFTEST=1 skip the harness self-test (quick dev loop)
+#   CHIMNEY_SKIP_LINT=1     skip scripts/lint.sh
+#   CHIMNEY_ACCEL=kvm|tcg   skip the KVM probe;  CHIMNEY_VERBOSE=1 stream the console
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${CHIMNEY_OUT:-$HOME/.cache/chimney/out}
+mkdir -p "$out"
+start=$(date +%s)
+passed=0
+failed=0
+problems=0
+
+finish() {
+	local took=$(($(date +%s) - start))
+	if [ "$problems" = 0 ]; then
+		echo "check: PASS in ${took}s (logs in $out)"
+	else
+		echo "check: FAIL, $problems problem(s) above, ${took}s (logs in $out)"
+	fi
+	echo "$passed passed, $failed failed"
+	exit $((problems ? 1 : 0))
+}
+problem() {
+	echo "FAIL: $*"
+	problems=$((problems + 1))
+}
+
+# --- static checks ---------------------------------------------------------------
+if [ "${CHIMNEY_SKIP_LINT:-0}" != 1 ] && [ -x "$top/scripts/lint.sh" ]; then
+	echo "check: lint"
+	if ! "$top/scripts/lint.sh"; then
+		problem "make lint failed"
+		finish
+	fi
+fi
+
+# --- kernel and modules ------------------------------------------------------------
+echo "check: kernel"
+if ! kdir=$("$top/scripts/kernel.sh"); then
+	problem "the test kernel did not build (scripts/kernel.sh)"
+	finish
+fi
+ksrc=$("$top/scripts/kernel.sh" --print-src)
+echo "check: building modules against $kdir"
+if ! make -C "$top" KDIR="$kdir" modules > "$out/build.log" 2>&1; then
+	tail -n 40 "$out/build.log"
+	problem "building the chimney modules failed (make KDIR=$kdir; $out/build.log)"
+	finish
+fi
+read -r -a mods <<<"${CHIMNEY_MODULES:-$top/module/chimney.ko $top/kunit/chimney_test.ko}"
+for m in "${mods[@]}"; do
+	[ -f "$m" ] || problem "the build did not produce $m"
+done
+[ "$problems" = 0 ] || finish
+
+# --- the test run ------------------------------------------------------------------
+echo "check: running ${mods[*]##*/} in the VM"
+"$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/run" "${mods[@]}"
+rc=0
+"$top/scripts/qemu/verdict.sh" -k "$ksrc" -s "$top/kunit/suites" "$out/run" || rc=$?
+read -r p f < "$out/run/counts" || { p=0; f=0; }
+passed=$((passed + p))
+failed=$((failed + f))
+[ "$rc" = 0 ] || problems=$((problems + 1))
+
+# --- harness self-test ---------------------------------------------------------------
+if [ "${CHIMNEY_SKIP_SELFTEST:-0}" != 1 ]; then
+	echo "check: harness self-test (CHIMNEY_SKIP_SELFTEST=1 skips it)"
+	CHIMNEY_ACCEL=$(cat "$out/run/accel")
+	export CHIMNEY_ACCEL
+	if ! "$top/scripts/selftest/selftest.sh" -k "$kdir" -o "$out/selftest"; then
+		problem "harness self-test: the harness misjudged a deliberately broken module"
+	fi
+	ktap=$out/selftest/harness_selftest.ktap
+	if [ -f "$ktap" ]; then
+		python3 "$ksrc/tools/testing/kunit/kunit.py" parse "$ktap" > "$out/selftest/parsed" 2>&1 || true
+		summary=$(grep -o 'Ran [0-9]* tests:.*' "$out/selftest/parsed" | tail -n 1 || true)
+		p=$(sed -n 's/.* passed: \([0-9]*\).*/\1/p' <<<"$summary")
+		f=$(sed -n 's/.* failed: \([0-9]*\).*/\1/p' <<<"$summary")
+		echo "harness_selftest: ${p:-0} passed, ${f:-0} failed"
+		passed=$((passed + ${p:-0}))
+		failed=$((failed + ${f:-0}))
+	else
+		problem "harness self-test produced no KTAP"
+	fi
+fi
+finish

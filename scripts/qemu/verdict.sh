@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Judge one scripts/qemu/run.sh output directory.
+#
+# usage: scripts/qemu/verdict.sh [-s SUITES-FILE] [-k KERNEL-SRC] [-q] OUTDIR
+#   -s  expected KUnit suites, one per line, '#' comments (default kunit/suites)
+#   -k  kernel source tree whose tools/testing/kunit/kunit.py parses the KTAP
+#       (default: scripts/kernel.sh --print-src)
+#   -q  no console excerpts (self-tests only need the reason lines)
+#
+# Prints one "<suite>: N passed, N failed" line per suite and one
+# "FAIL: <reason>" line per problem; writes "PASSED FAILED" test-case counts
+# to OUTDIR/counts. Exit status 0 only if there is no problem at all.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+suites=$top/kunit/suites
+ksrc=""
+quiet=0
+while getopts "s:k:q" opt; do
+	case "$opt" in
+	s) suites=$OPTARG ;;
+	k) ksrc=$OPTARG ;;
+	q) quiet=1 ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+out=${1:?usage: verdict.sh [-s suites] [-k ksrc] [-q] OUTDIR}
+[ -n "$ksrc" ] || ksrc=$("$top/scripts/kernel.sh" --print-src)
+kunit_py=$ksrc/tools/testing/kunit/kunit.py
+[ -f "$kunit_py" ] || { echo "verdict.sh: no $kunit_py" >&2; exit 2; }
+
+problems=0
+fail() {
+	echo "FAIL: $*"
+	problems=$((problems + 1))
+}
+
+con=$out/console.log
+res=$out/result.clean
+tr -d '\r' < "$out/result.txt" > "$res" 2>/dev/null || : > "$res"
+status=$(cat "$out/status" 2>/dev/null || echo missing)
+last=$(grep '^chimney-harness: ' "$res" | tail -n 1 | cut -c18- || true)
+if [ -n "$last" ]; then last="last harness step: $last"; else last="before /init started"; fi
+
+# --- did the VM run to the end? -------------------------------------------------
+if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+	fail "timeout: the VM was killed after $(cat "$out/seconds" 2>/dev/null || echo '?')s ($last)"
+elif ! grep -qx 'chimney-harness: done' "$res"; then
+	fail "crash: the VM stopped before the harness finished (QEMU status $status; $last)"
+fi
+
+while read -r _ verb _ name; do
+	fail "$verb failed: $name"
+done < <(grep -E '^chimney-harness: (insmod|rmmod) failed ' "$res" || true)
+
+# --- KTAP, one file per suite, judged by the kernel's own kunit.py ----------------
+rm -rf "$out/ktap"
+mkdir -p "$out/ktap"
+awk -v dir="$out/ktap" '
+	/^chimney-harness: ktap-begin / { f = dir "/" $3 ".ktap"; next }
+	/^chimney-harness: ktap-end /   { close(f); f = ""; next }
+	/^chimney-harness: /            { next }
+	f != "" { print > f }
+' "$res"
+
+passed=0
+failed=0
+reported=()
+for k in "$out"/ktap/*.ktap; do
+	[ -e "$k" ] || break
+	suite=$(basename "$k" .ktap)
+	reported+=("$suite")
+	rc=0
+	python3 "$kunit_py" parse "$k" > "$out/ktap/$suite.parsed" 2>&1 || rc=$?
+	summary=$(grep -o 'Ran [0-9]* tests:.*' "$out/ktap/$suite.parsed" | tail -n 1 || true)
+	count() { sed -n "s/.*[ ,]$1: \([0-9]*\).*/\1/p" <<<"$summary" | head -n 1; }
+	p=$(count passed); f=$(count failed); c=$(count crashed); s=$(count skipped); e=$(count errors)
+	p=${p:-0}; f=$((${f:-0} + ${c:-0})); s=${s:-0}; e=${e:-0}
+	passed=$((passed + p))
+	failed=$((failed + f))
+	line="$suite: $p passed, $f failed"
+	[ "$s" = 0 ] || line+=", $s skipped"
+	[ "$e" = 0 ] || line+=", $e KTAP errors"
+	echo "$line"
+	if [ "$f" != 0 ]; then
+		fail "suite $suite: $f test case(s) not ok:" \
+			"$(sed -nE 's/^\[[0-9:]+\] \[(FAILED|CRASHED)\] //p' "$out/ktap/$suite.parsed" | paste -sd, -)"
+		[ "$quiet" = 1 ] || grep -E '^ *# |not ok' "$k" | grep -v '# Subtest' | head -n 40 | sed 's/^/    /'
+	elif [ "$e" != 0 ] || [ -z "$summary" ] || [ "$rc" != 0 ]; then
+		fail "suite $suite: kunit.py parse rejected its KTAP (exit $rc; $out/ktap/$suite.parsed)"
+	fi
+done
+
+kunit_seen=0
+for s in "${reported[@]}"; do [ "$s" = chimney_vm ] || kunit_seen=1; done
+[ "$kunit_seen" = 1 ] || fail "no KTAP: no KUnit suite reported any result"
+
+expected=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$suites" | grep -v '^$' || true)
+for s in $expected; do
+	printf '%s\n' "${reported[@]}" | grep -qxF "$s" || fail "expected suite $s missing from the KTAP output"
+done
+for s in "${reported[@]}"; do
+	case "$s" in
+	chimney_vm) ;;
+	chimney_*) grep -qxF "$s" <<<"$expected" || fail "suite $s reported but not listed in $(basename "$suites")" ;;
+	esac
+done
+
+# --- kmemleak (reported by /init on ttyS1) ----------------------------------------
+sed -n '/^chimney-harness: kmemleak-begin$/,/^chimney-harness: kmemleak-end$/p' "$res" |
+	grep -v '^chimney-harness: ' > "$out/kmemleak.txt" || true
+leaks=$(grep -c '^unreferenced object' "$out/kmemleak.txt" || true)
+if [ "${leaks:-0}" != 0 ]; then
+	fail "kmemleak: $leaks unreferenced object(s) after rmmod ($out/kmemleak.txt)"
+	[ "$quiet" = 1 ] || head -n 30 "$out/kmemleak.txt" | sed 's/^/    /'
+fi
+
+# --- kernel splats on the console ------------------------------------------------
+pat='WARNING:|BUG:|KASAN|UBSAN|possible circular locking|possible recursive locking'
+pat+='|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|Oops'
+pat+='|Kernel panic|general protection fault|unreferenced object|suspected memory leak'
+pat+='|refcount_t:|ref_tracker'
+grep -nE "$pat" "$con" > "$out/splats.txt" 2>/dev/null || true
+nsplat=$(wc -l < "$out/splats.txt")
+if [ "$nsplat" != 0 ]; then
+	while IFS= read -r hit; do
+		fail "console.log:${hit%%:*}: $(sed 's/^\[ *[0-9.]*\] //' <<<"${hit#*:}")"
+	done < <(head -n 8 "$out/splats.txt")
+	[ "$nsplat" -le 8 ] || fail "... $((nsplat - 8)) more splat lines in $out/splats.txt"
+	if [ "$quiet" != 1 ]; then
+		first=$(head -n 1 "$out/splats.txt" | cut -d: -f1)
+		echo "---- $con lines $((first > 30 ? first - 30 : 1))-$((first + 30)) ----"
+		sed -n "$((first > 30 ? first - 30 : 1)),$((first + 30))p" "$con"
+		echo "----"
+	fi
+elif [ "$problems" != 0 ] && [ "$quiet" != 1 ] && ! grep -qx 'chimney-harness: done' "$res"; then
+	echo "---- last 30 lines of $con ----"
+	tail -n 30 "$con"
+	echo "----"
+fi
+
+echo "$passed $failed" > "$out/counts"
+[ "$problems" = 0 ]

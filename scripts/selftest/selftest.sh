@@ -1,0 +1,167 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Harness self-test: boot each deliberately broken module in scripts/selftest/
+# and check that scripts/qemu/verdict.sh gives the right verdict for the
+# right reason. A harness that cannot fail proves nothing.
+#
+# usage: scripts/selftest/selftest.sh [-k KDIR] [-o OUTDIR] [-j JOBS]
+# Writes the KTAP suite "harness_selftest" to OUTDIR/harness_selftest.ktap
+# and prints one line per case. Exit status 0 if every case behaved.
+#
+# Environment: CHIMNEY_ACCEL (kvm|tcg, else probed once here),
+# CHIMNEY_SELFTEST_ONLY="case ..." to run a subset.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+kdir=""
+out=${CHIMNEY_OUT:-$HOME/.cache/chimney/out}/selftest
+jobs=${CHIMNEY_SELFTEST_JOBS:-2}
+while getopts "k:o:j:" opt; do
+	case "$opt" in
+	k) kdir=$OPTARG ;;
+	o) out=$OPTARG ;;
+	j) jobs=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+[ -n "$kdir" ] || kdir=$("$top/scripts/kernel.sh")
+ksrc=$("$top/scripts/kernel.sh" --print-src)
+bzimage=$kdir/arch/x86/boot/bzImage
+run=$top/scripts/qemu/run.sh
+verdict=$top/scripts/qemu/verdict.sh
+start=$(date +%s)
+
+# Wipe only a directory this script made before.
+if [ -d "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -f "$out/.chimney-selftest" ]; then
+	echo "selftest.sh: $out is not a self-test output directory, not wiping it" >&2
+	exit 2
+fi
+rm -rf "$out"
+mkdir -p "$out/build"
+touch "$out/.chimney-selftest"
+# Build a copy so the repository stays free of build products.
+cp "$here/Kbuild" "$here"/*.c "$out/build/"
+if ! make -C "$kdir" M="$out/build" -j"$(nproc)" modules > "$out/build.log" 2>&1; then
+	tail -n 30 "$out/build.log"
+	echo "FAIL: selftest: building the self-test modules failed ($out/build.log)"
+	exit 1
+fi
+m=$out/build
+none=$out/no-vmtests
+mkdir -p "$none"
+printf '%s\n' chimney_selftest_pass > "$out/suites.pass"
+printf '%s\n' chimney_selftest_fail > "$out/suites.fail"
+printf '%s\n' chimney_selftest_pass chimney_selftest_absent > "$out/suites.absent"
+: > "$out/suites.empty"
+
+if [ -z "${CHIMNEY_ACCEL:-}" ]; then
+	CHIMNEY_ACCEL=$("$run" --probe -k "$bzimage" -o "$out/probe")
+	export CHIMNEY_ACCEL
+fi
+
+# Boots: name|timeout|vmtests dir|modules. Longest first, to overlap it.
+boots=(
+	"hang|75|$none|$m/st_pass.ko $m/st_hang.ko"
+	"pass|300|$here/vmtests-pass|$m/st_pass.ko"
+	"kunit_fail|300|$none|$m/st_kunit_fail.ko"
+	"warn|300|$none|$m/st_pass.ko $m/st_warn.ko"
+	"leak|300|$none|$m/st_pass.ko $m/st_leak.ko"
+	"uaf|300|$none|$m/st_pass.ko $m/st_uaf.ko"
+	"lockdep|300|$none|$m/st_pass.ko $m/st_lockdep.ko"
+	"rcu|300|$none|$m/st_pass.ko $m/st_rcu.ko"
+	"no_exit|300|$none|$m/st_pass.ko $m/st_no_exit.ko"
+	"init_fail|300|$none|$m/st_pass.ko $m/st_init_fail.ko"
+	"no_ktap|300|$none|$m/st_no_suite.ko"
+	"vmtest_fail|300|$here/vmtests-fail|$m/st_pass.ko"
+)
+# Verdicts: case|boot|suites file|expected exit (0 pass, 1 fail)|reason ERE
+cases=(
+	"positive_control|pass|pass|0|^chimney_selftest_pass: 4 passed, 0 failed$"
+	"kunit_case_fails|kunit_fail|fail|1|^FAIL: suite chimney_selftest_fail: 1 test case.*st_kunit_fail_bad"
+	"warn_on|warn|pass|1|^FAIL: console.log:[0-9]+: WARNING: .*st_warn"
+	"warn_on_crash|warn|pass|1|^FAIL: crash: the VM stopped"
+	"kmemleak|leak|pass|1|^FAIL: kmemleak: [1-9][0-9]* unreferenced object"
+	"kasan_uaf|uaf|pass|1|^FAIL: console.log:[0-9]+: BUG: KASAN: slab-use-after-free"
+	"lockdep_abba|lockdep|pass|1|^FAIL: console.log:[0-9]+: WARNING: possible circular locking"
+	"suspicious_rcu|rcu|pass|1|^FAIL: console.log:[0-9]+: WARNING: suspicious RCU usage"
+	"rmmod_fails|no_exit|pass|1|^FAIL: rmmod failed: st_no_exit$"
+	"insmod_fails|init_fail|pass|1|^FAIL: insmod failed: st_init_fail$"
+	"timeout|hang|pass|1|^FAIL: timeout: the VM was killed after .*running insmod st_hang"
+	"no_ktap|no_ktap|empty|1|^FAIL: no KTAP"
+	"expected_suite_missing|pass|absent|1|^FAIL: expected suite chimney_selftest_absent missing"
+	"unlisted_suite|pass|empty|1|^FAIL: suite chimney_selftest_pass reported but not listed"
+	"vmtest_fails|vmtest_fail|pass|1|^FAIL: suite chimney_vm: 1 test case.*10-fails"
+)
+only=" ${CHIMNEY_SELFTEST_ONLY:-} "
+wanted() { [ "$only" = "  " ] || [[ "$only" == *" $1 "* ]]; }
+
+# Each boot runs in the background, at most $jobs at a time (-m 1G each).
+running=0
+for b in "${boots[@]}"; do
+	IFS='|' read -r name t vmt mods <<<"$b"
+	need=0
+	for c in "${cases[@]}"; do
+		IFS='|' read -r cname cboot _ <<<"$c"
+		[ "$cboot" = "$name" ] && wanted "$cname" && need=1
+	done
+	[ "$need" = 1 ] || continue
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+	# shellcheck disable=SC2086 # $mods is a list
+	"$run" -k "$bzimage" -o "$out/$name" -t "$t" -m 1G -v "$vmt" $mods \
+		> "$out/$name.run.log" 2>&1 &
+	running=$((running + 1))
+done
+wait || true
+
+n=0
+bad=0
+ktap=$out/harness_selftest.ktap
+{
+	echo "KTAP version 1"
+	echo "1..1"
+	echo "    KTAP version 1"
+	echo "    # Subtest: harness_selftest"
+} > "$ktap"
+body=$out/cases.ktap
+: > "$body"
+for c in "${cases[@]}"; do
+	IFS='|' read -r cname cboot csuites cexp creason <<<"$c"
+	wanted "$cname" || continue
+	n=$((n + 1))
+	rc=0
+	if [ -f "$out/$cboot/status" ]; then
+		"$verdict" -q -k "$ksrc" -s "$out/suites.$csuites" "$out/$cboot" \
+			> "$out/$cname.verdict" 2>&1 || rc=$?
+	else
+		echo "run.sh did not finish: $(tail -n 3 "$out/$cboot.run.log")" > "$out/$cname.verdict"
+		rc=2
+	fi
+	secs=$(cat "$out/$cboot/seconds" 2>/dev/null || echo '?')
+	got=$(grep -E -m 1 "$creason" "$out/$cname.verdict" || true)
+	if [ "$rc" = "$cexp" ] && [ -n "$got" ]; then
+		echo "    # $cname: ${got} (${secs}s boot)" >> "$body"
+		echo "    ok $n $cname" >> "$body"
+		echo "harness_selftest: ok $cname: ${got#FAIL: }"
+	else
+		bad=$((bad + 1))
+		{
+			echo "    # $cname: expected exit $cexp and /$creason/, got exit $rc:"
+			sed 's/^/    #   /' "$out/$cname.verdict" | head -n 12
+			echo "    not ok $n $cname"
+		} >> "$body"
+		echo "harness_selftest: NOT OK $cname: expected exit $cexp and /$creason/, got exit $rc"
+		sed 's/^/    /' "$out/$cname.verdict" | head -n 12
+	fi
+done
+{
+	echo "    1..$n"
+	cat "$body"
+	if [ "$bad" = 0 ]; then echo "ok 1 harness_selftest"; else echo "not ok 1 harness_selftest"; fi
+} >> "$ktap"
+echo "harness_selftest: $n cases, $bad wrong, $(($(date +%s) - start))s (accel $CHIMNEY_ACCEL, $jobs parallel VMs)"
+[ "$bad" = 0 ]
