@@ -1,4 +1,4 @@
-savedcmd_/work/main/kunit/table_test.o := gcc -Wp,-MMD,/work/main/kunit/.table_test.o.d -nostdinc -I/root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include -I./arch/x86/include/generated -I/root/.cache/chimney/src-6.12.117-1~deb12u1/include -I./include -I/root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/uapi -I./arch/x86/include/generated/uapi -I/root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi -I./include/generated/uapi -include /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/compiler-version.h -include /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/kconfig.h -include /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/compiler_types.h -D__KERNEL__ -fmacro-prefix-map=/root/.cache/chimney/src-6.12.117-1~deb12u1/= -std=gnu11 -fshort-wchar -funsigned-char -fno-common -fno-PIE -fno-strict-aliasing -mno-sse -mno-mmx -mno-sse2 -mno-3dnow -mno-avx -fcf-protection=branch -fno-jump-tables -m64 -falign-jumps=1 -falign-loops=1 -mno-80387 -mno-fp-ret-in-387 -mpreferred-stack-boundary=3 -mskip-rax-setup -mtune=generic -mno-red-zone -mcmodel=kernel -Wno-sign-compare -fno-asynchronous-unwind-tables -fno-delete-null-pointer-checks -O2 -fno-allow-store-data-races -fno-stack-protector -fno-omit-frame-pointer -fno-optimize-sibling-calls -ftrivial-auto-var-init=zero -fno-stack-clash-protection -falign-functions=16 -fno-strict-overflow -fno-stack-check -fconserve-stack -fno-builtin-wcslen -fno-builtin-wcslen -Wall -Wextra -Wundef -Werror=implicit-function-declaration -Werror=implicit-int -Werror=return-type -Werror=strict-prototypes -Wno-format-security -Wno-trigraphs -Wno-frame-address -Wno-address-of-packed-member -Wmissing-declarations -Wmissing-prototypes -Wframe-larger-than=1024 -Wno-main -Wno-dangling-pointer -Wvla -Wno-pointer-sign -Wcast-function-type -Wno-array-bounds -Wno-stringop-overflow -Wno-alloc-size-larger-than -Wimplicit-fallthrough=5 -Werror=date-time -Werror=incompatible-pointer-types -Werror=designated-init -Wenum-conversion -Wunused -Wno-unused-but-set-variable -Wno-unused-const-variable -Wno-packed-not-aligned -Wno-format-overflow -Wno-format-truncation -Wno-stringop-truncation -Wno-override-init -Wno-missing-field-initializers -Wno-type-limits -Wno-shift-negative-value -Wno-maybe-uninitialized -Wno-sign-compare -Wno-unused-parameter -I/work/main/kunit/../include -I/work/main/kunit/../module   -fsanitize=kernel-address -fasan-shadow-offset=0xdffffc0000000000   --param asan-instrumentation-with-call-threshold=10000   --param asan-stack=1   --param asan-instrument-allocas=1   --param asan-globals=1    -DMODULE  -DKBUILD_BASENAME='"table_test"' -DKBUILD_MODNAME='"chimney_test"' -D__KBUILD_MODNAME=kmod_chimney_test -c -o /work/main/kunit/table_test.o /work/main/kunit/table_test.c  
+savedcmd_/work/main/kunit/table_test.o := gcc -Wp,-MMD,/work/main/kunit/.table_test.o.d -nostdinc -I/root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include -I./arch/x86/include/generated -I/root/.cache/chimney/src-6.12.117-1~deb12u1/include -I./include -I/root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/uapi -I./arch/x86/include/generated/uapi -I/root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi -I./include/generated/uapi -include /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/compiler-version.h -include /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/kconfig.h -include /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/compiler_types.h -D__KERNEL__ -fmacro-prefix-map=/root/.cache/chimney/src-6.12.117-1~deb12u1/= -Wundef -DKBUILD_EXTRA_WARN1 -std=gnu11 -fshort-wchar -funsigned-char -fno-common -fno-PIE -fno-strict-aliasing -mno-sse -mno-mmx -mno-sse2 -mno-3dnow -mno-avx -fcf-protection=branch -fno-jump-tables -m64 -falign-jumps=1 -falign-loops=1 -mno-80387 -mno-fp-ret-in-387 -mpreferred-stack-boundary=3 -mskip-rax-setup -mtune=generic -mno-red-zone -mcmodel=kernel -Wno-sign-compare -fno-asynchronous-unwind-tables -fno-delete-null-pointer-checks -O2 -fno-allow-store-data-races -fno-stack-protector -fno-omit-frame-pointer -fno-optimize-sibling-calls -ftrivial-auto-var-init=zero -fno-stack-clash-protection -falign-functions=16 -fno-strict-overflow -fno-stack-check -fconserve-stack -fno-builtin-wcslen -fno-builtin-wcslen -Wall -Wextra -Wundef -Werror=implicit-function-declaration -Werror=implicit-int -Werror=return-type -Werror=strict-prototypes -Wno-format-security -Wno-trigraphs -Wno-frame-address -Wno-address-of-packed-member -Wmissing-declarations -Wmissing-prototypes -Wframe-larger-than=1024 -Wno-main -Wno-dangling-pointer -Wvla -Wno-pointer-sign -Wcast-function-type -Wno-array-bounds -Wno-stringop-overflow -Wno-alloc-size-larger-than -Wimplicit-fallthrough=5 -Werror=date-time -Werror=incompatible-pointer-types -Werror=designated-init -Wenum-conversion -Wunused -Wmissing-format-attribute -Wmissing-include-dirs -Wunused-const-variable -Wno-missing-field-initializers -Wno-type-limits -Wno-shift-negative-value -Wno-maybe-uninitialized -Wno-sign-compare -Wno-unused-parameter -I/work/main/kunit/../include -I/work/main/kunit/../module   -fsanitize=kernel-address -fasan-shadow-offset=0xdffffc0000000000   --param asan-instrumentation-with-call-threshold=10000   --param asan-stack=1   --param asan-instrument-allocas=1   --param asan-globals=1    -DMODULE  -DKBUILD_BASENAME='"table_test"' -DKBUILD_MODNAME='"chimney_test"' -D__KBUILD_MODNAME=kmod_chimney_test -c -o /work/main/kunit/table_test.o /work/main/kunit/table_test.c  
 
 source_/work/main/kunit/table_test.o := /work/main/kunit/table_test.c
 
@@ -916,6 +916,172 @@ deps_/work/main/kunit/table_test.o := \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/delay.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/asm-generic/delay.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/kthread.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/mm.h \
+    $(wildcard include/config/HAVE_ARCH_MMAP_RND_BITS) \
+    $(wildcard include/config/HAVE_ARCH_MMAP_RND_COMPAT_BITS) \
+    $(wildcard include/config/ARCH_USES_HIGH_VMA_FLAGS) \
+    $(wildcard include/config/ARCH_HAS_PKEYS) \
+    $(wildcard include/config/ARCH_PKEY_BITS) \
+    $(wildcard include/config/X86) \
+    $(wildcard include/config/PARISC) \
+    $(wildcard include/config/SPARC64) \
+    $(wildcard include/config/ARM64_MTE) \
+    $(wildcard include/config/HAVE_ARCH_USERFAULTFD_MINOR) \
+    $(wildcard include/config/PPC32) \
+    $(wildcard include/config/STACK_GROWSUP) \
+    $(wildcard include/config/SHMEM) \
+    $(wildcard include/config/FS_DAX) \
+    $(wildcard include/config/MIGRATION) \
+    $(wildcard include/config/ARCH_HAS_GIGANTIC_PAGE) \
+    $(wildcard include/config/ARCH_HAS_PTE_SPECIAL) \
+    $(wildcard include/config/SPLIT_PTE_PTLOCKS) \
+    $(wildcard include/config/DEBUG_VM_RB) \
+    $(wildcard include/config/PAGE_POISONING) \
+    $(wildcard include/config/INIT_ON_ALLOC_DEFAULT_ON) \
+    $(wildcard include/config/INIT_ON_FREE_DEFAULT_ON) \
+    $(wildcard include/config/DEBUG_PAGEALLOC) \
+    $(wildcard include/config/ARCH_WANT_OPTIMIZE_DAX_VMEMMAP) \
+    $(wildcard include/config/HUGETLBFS) \
+    $(wildcard include/config/MAPPING_DIRTY_HELPERS) \
+    $(wildcard include/config/PAGE_POOL) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/pgalloc_tag.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/mmap_lock.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/bit_spinlock.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/shrinker.h \
+    $(wildcard include/config/SHRINKER_DEBUG) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/page_ext.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/page_ref.h \
+    $(wildcard include/config/DEBUG_PAGE_REF) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/sizes.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/memremap.h \
+    $(wildcard include/config/DEVICE_PRIVATE) \
+    $(wildcard include/config/PCI_P2PDMA) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/ioport.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/huge_mm.h \
+    $(wildcard include/config/PGTABLE_HAS_HUGE_LEAVES) \
+    $(wildcard include/config/READ_ONLY_THP_FOR_FS) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/fs.h \
+    $(wildcard include/config/FANOTIFY_ACCESS_PERMISSIONS) \
+    $(wildcard include/config/FS_POSIX_ACL) \
+    $(wildcard include/config/CGROUP_WRITEBACK) \
+    $(wildcard include/config/IMA) \
+    $(wildcard include/config/FILE_LOCKING) \
+    $(wildcard include/config/FSNOTIFY) \
+    $(wildcard include/config/FS_ENCRYPTION) \
+    $(wildcard include/config/FS_VERITY) \
+    $(wildcard include/config/EPOLL) \
+    $(wildcard include/config/UNICODE) \
+    $(wildcard include/config/QUOTA) \
+    $(wildcard include/config/BLOCK) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/wait_bit.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/kdev_t.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/kdev_t.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/dcache.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/rculist.h \
+    $(wildcard include/config/PROVE_RCU_LIST) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/rculist_bl.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/list_bl.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/lockref.h \
+    $(wildcard include/config/ARCH_USE_CMPXCHG_LOCKREF) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/stringhash.h \
+    $(wildcard include/config/DCACHE_WORD_ACCESS) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/path.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/list_lru.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/pid.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/capability.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/capability.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/semaphore.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/fcntl.h \
+    $(wildcard include/config/ARCH_32BIT_OFF_T) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/fcntl.h \
+  arch/x86/include/generated/uapi/asm/fcntl.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/asm-generic/fcntl.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/openat2.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/migrate_mode.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/percpu-rwsem.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/rcuwait.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/sched/signal.h \
+    $(wildcard include/config/SCHED_AUTOGROUP) \
+    $(wildcard include/config/BSD_PROCESS_ACCT) \
+    $(wildcard include/config/TASKSTATS) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/signal.h \
+    $(wildcard include/config/DYNAMIC_SIGFRAME) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/sched/jobctl.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/sched/task.h \
+    $(wildcard include/config/HAVE_EXIT_THREAD) \
+    $(wildcard include/config/ARCH_WANTS_DYNAMIC_TASK_STRUCT) \
+    $(wildcard include/config/HAVE_ARCH_THREAD_STRUCT_WHITELIST) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/uaccess.h \
+    $(wildcard include/config/ARCH_HAS_SUBPAGE_FAULTS) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/fault-inject-usercopy.h \
+    $(wildcard include/config/FAULT_INJECTION_USERCOPY) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/nospec.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/uaccess.h \
+    $(wildcard include/config/CC_HAS_ASM_GOTO_OUTPUT) \
+    $(wildcard include/config/CC_HAS_ASM_GOTO_TIED_OUTPUT) \
+    $(wildcard include/config/ARCH_HAS_COPY_MC) \
+    $(wildcard include/config/X86_INTEL_USERCOPY) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/smap.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/tlbflush.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/mmu_notifier.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/interval_tree.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/invpcid.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/pti.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/uaccess_64.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/asm-generic/access_ok.h \
+    $(wildcard include/config/ALTERNATE_USER_ADDRESS_SPACE) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/cred.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/key.h \
+    $(wildcard include/config/KEY_NOTIFICATIONS) \
+    $(wildcard include/config/NET) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/assoc_array.h \
+    $(wildcard include/config/ASSOCIATIVE_ARRAY) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/sched/user.h \
+    $(wildcard include/config/VFIO_PCI_ZDEV_KVM) \
+    $(wildcard include/config/IOMMUFD) \
+    $(wildcard include/config/SECRETMEM) \
+    $(wildcard include/config/WATCH_QUEUE) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/ratelimit.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/posix-timers.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/alarmtimer.h \
+    $(wildcard include/config/RTC_CLASS) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/hrtimer.h \
+    $(wildcard include/config/HIGH_RES_TIMERS) \
+    $(wildcard include/config/TIME_LOW_RES) \
+    $(wildcard include/config/TIMERFD) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/hrtimer_defs.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/timerqueue.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/rcu_sync.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/delayed_call.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/uuid.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/errseq.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/ioprio.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/sched/rt.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/iocontext.h \
+    $(wildcard include/config/BLK_ICQ) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/ioprio.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/fs_types.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/mount.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/mnt_idmapping.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/rw_hint.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/fs.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/quota.h \
+    $(wildcard include/config/QUOTA_NETLINK_INTERFACE) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/dqblk_xfs.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/dqblk_v1.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/dqblk_v2.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/dqblk_qtree.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/projid.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/quota.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/secretmem.h \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/vmstat.h \
+    $(wildcard include/config/VM_EVENT_COUNTERS) \
+    $(wildcard include/config/DEBUG_TLBFLUSH) \
+    $(wildcard include/config/PER_VMA_LOCK_STATS) \
+  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/vm_event_item.h \
+    $(wildcard include/config/MEMORY_BALLOON) \
+    $(wildcard include/config/BALLOON_COMPACTION) \
+    $(wildcard include/config/DEBUG_STACK_USAGE) \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/rtnetlink.h \
     $(wildcard include/config/DEBUG_NET_SMALL_RTNL) \
     $(wildcard include/config/NET_INGRESS) \
@@ -962,7 +1128,6 @@ deps_/work/main/kunit/table_test.o := \
     $(wildcard include/config/CGROUP_NET_PRIO) \
     $(wildcard include/config/MACSEC) \
     $(wildcard include/config/DPLL) \
-    $(wildcard include/config/PAGE_POOL) \
     $(wildcard include/config/DIMLIB) \
     $(wildcard include/config/RPS) \
     $(wildcard include/config/NET_FLOW_LIMIT) \
@@ -970,8 +1135,6 @@ deps_/work/main/kunit/table_test.o := \
     $(wildcard include/config/ETHTOOL_NETLINK) \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/prefetch.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/local.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/rculist.h \
-    $(wildcard include/config/PROVE_RCU_LIST) \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/dynamic_queue_limits.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/net/net_namespace.h \
     $(wildcard include/config/NF_CONNTRACK) \
@@ -990,7 +1153,6 @@ deps_/work/main/kunit/table_test.o := \
     $(wildcard include/config/SMC) \
     $(wildcard include/config/NET_NS) \
     $(wildcard include/config/NET_NS_REFCNT_TRACKER) \
-    $(wildcard include/config/NET) \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/net/flow.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/in6.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/in6.h \
@@ -1045,7 +1207,6 @@ deps_/work/main/kunit/table_test.o := \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/asm-generic/sockios.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/sockios.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/uio.h \
-    $(wildcard include/config/ARCH_HAS_COPY_MC) \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/uio.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/socket.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/net/netns/nftables.h \
@@ -1084,169 +1245,8 @@ deps_/work/main/kunit/table_test.o := \
     $(wildcard include/config/MCTP_FLOWS) \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/bvec.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/highmem.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/fs.h \
-    $(wildcard include/config/FANOTIFY_ACCESS_PERMISSIONS) \
-    $(wildcard include/config/READ_ONLY_THP_FOR_FS) \
-    $(wildcard include/config/FS_POSIX_ACL) \
-    $(wildcard include/config/CGROUP_WRITEBACK) \
-    $(wildcard include/config/IMA) \
-    $(wildcard include/config/FILE_LOCKING) \
-    $(wildcard include/config/FSNOTIFY) \
-    $(wildcard include/config/FS_ENCRYPTION) \
-    $(wildcard include/config/FS_VERITY) \
-    $(wildcard include/config/EPOLL) \
-    $(wildcard include/config/UNICODE) \
-    $(wildcard include/config/QUOTA) \
-    $(wildcard include/config/FS_DAX) \
-    $(wildcard include/config/BLOCK) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/wait_bit.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/kdev_t.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/kdev_t.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/dcache.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/rculist_bl.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/list_bl.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/bit_spinlock.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/lockref.h \
-    $(wildcard include/config/ARCH_USE_CMPXCHG_LOCKREF) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/stringhash.h \
-    $(wildcard include/config/DCACHE_WORD_ACCESS) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/path.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/list_lru.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/shrinker.h \
-    $(wildcard include/config/SHRINKER_DEBUG) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/pid.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/capability.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/capability.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/semaphore.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/fcntl.h \
-    $(wildcard include/config/ARCH_32BIT_OFF_T) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/fcntl.h \
-  arch/x86/include/generated/uapi/asm/fcntl.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/asm-generic/fcntl.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/openat2.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/migrate_mode.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/percpu-rwsem.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/rcuwait.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/sched/signal.h \
-    $(wildcard include/config/SCHED_AUTOGROUP) \
-    $(wildcard include/config/BSD_PROCESS_ACCT) \
-    $(wildcard include/config/TASKSTATS) \
-    $(wildcard include/config/STACK_GROWSUP) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/signal.h \
-    $(wildcard include/config/DYNAMIC_SIGFRAME) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/sched/jobctl.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/sched/task.h \
-    $(wildcard include/config/HAVE_EXIT_THREAD) \
-    $(wildcard include/config/ARCH_WANTS_DYNAMIC_TASK_STRUCT) \
-    $(wildcard include/config/HAVE_ARCH_THREAD_STRUCT_WHITELIST) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/uaccess.h \
-    $(wildcard include/config/ARCH_HAS_SUBPAGE_FAULTS) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/fault-inject-usercopy.h \
-    $(wildcard include/config/FAULT_INJECTION_USERCOPY) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/nospec.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/uaccess.h \
-    $(wildcard include/config/CC_HAS_ASM_GOTO_OUTPUT) \
-    $(wildcard include/config/CC_HAS_ASM_GOTO_TIED_OUTPUT) \
-    $(wildcard include/config/X86_INTEL_USERCOPY) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/mmap_lock.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/smap.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/tlbflush.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/mmu_notifier.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/interval_tree.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/invpcid.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/pti.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/uaccess_64.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/asm-generic/access_ok.h \
-    $(wildcard include/config/ALTERNATE_USER_ADDRESS_SPACE) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/cred.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/key.h \
-    $(wildcard include/config/KEY_NOTIFICATIONS) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/assoc_array.h \
-    $(wildcard include/config/ASSOCIATIVE_ARRAY) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/sched/user.h \
-    $(wildcard include/config/VFIO_PCI_ZDEV_KVM) \
-    $(wildcard include/config/IOMMUFD) \
-    $(wildcard include/config/SECRETMEM) \
-    $(wildcard include/config/WATCH_QUEUE) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/ratelimit.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/posix-timers.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/alarmtimer.h \
-    $(wildcard include/config/RTC_CLASS) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/hrtimer.h \
-    $(wildcard include/config/HIGH_RES_TIMERS) \
-    $(wildcard include/config/TIME_LOW_RES) \
-    $(wildcard include/config/TIMERFD) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/hrtimer_defs.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/timerqueue.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/rcu_sync.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/delayed_call.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/uuid.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/errseq.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/ioprio.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/sched/rt.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/iocontext.h \
-    $(wildcard include/config/BLK_ICQ) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/ioprio.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/fs_types.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/mount.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/mnt_idmapping.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/rw_hint.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/fs.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/quota.h \
-    $(wildcard include/config/QUOTA_NETLINK_INTERFACE) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/dqblk_xfs.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/dqblk_v1.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/dqblk_v2.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/dqblk_qtree.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/projid.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/uapi/linux/quota.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/cacheflush.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/arch/x86/include/asm/cacheflush.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/mm.h \
-    $(wildcard include/config/HAVE_ARCH_MMAP_RND_BITS) \
-    $(wildcard include/config/HAVE_ARCH_MMAP_RND_COMPAT_BITS) \
-    $(wildcard include/config/ARCH_USES_HIGH_VMA_FLAGS) \
-    $(wildcard include/config/ARCH_HAS_PKEYS) \
-    $(wildcard include/config/ARCH_PKEY_BITS) \
-    $(wildcard include/config/X86) \
-    $(wildcard include/config/PARISC) \
-    $(wildcard include/config/SPARC64) \
-    $(wildcard include/config/ARM64_MTE) \
-    $(wildcard include/config/HAVE_ARCH_USERFAULTFD_MINOR) \
-    $(wildcard include/config/PPC32) \
-    $(wildcard include/config/SHMEM) \
-    $(wildcard include/config/MIGRATION) \
-    $(wildcard include/config/ARCH_HAS_GIGANTIC_PAGE) \
-    $(wildcard include/config/ARCH_HAS_PTE_SPECIAL) \
-    $(wildcard include/config/SPLIT_PTE_PTLOCKS) \
-    $(wildcard include/config/DEBUG_VM_RB) \
-    $(wildcard include/config/PAGE_POISONING) \
-    $(wildcard include/config/INIT_ON_ALLOC_DEFAULT_ON) \
-    $(wildcard include/config/INIT_ON_FREE_DEFAULT_ON) \
-    $(wildcard include/config/DEBUG_PAGEALLOC) \
-    $(wildcard include/config/ARCH_WANT_OPTIMIZE_DAX_VMEMMAP) \
-    $(wildcard include/config/HUGETLBFS) \
-    $(wildcard include/config/MAPPING_DIRTY_HELPERS) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/pgalloc_tag.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/page_ext.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/page_ref.h \
-    $(wildcard include/config/DEBUG_PAGE_REF) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/sizes.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/memremap.h \
-    $(wildcard include/config/DEVICE_PRIVATE) \
-    $(wildcard include/config/PCI_P2PDMA) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/ioport.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/huge_mm.h \
-    $(wildcard include/config/PGTABLE_HAS_HUGE_LEAVES) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/secretmem.h \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/vmstat.h \
-    $(wildcard include/config/VM_EVENT_COUNTERS) \
-    $(wildcard include/config/DEBUG_TLBFLUSH) \
-    $(wildcard include/config/PER_VMA_LOCK_STATS) \
-  /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/vm_event_item.h \
-    $(wildcard include/config/MEMORY_BALLOON) \
-    $(wildcard include/config/BALLOON_COMPACTION) \
-    $(wildcard include/config/DEBUG_STACK_USAGE) \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/asm-generic/cacheflush.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/kmsan.h \
   /root/.cache/chimney/src-6.12.117-1~deb12u1/include/linux/dma-direction.h \

@@ -7,3 +7,5 @@
 /work/main/kunit/table_test.o
 /work/main/kunit/target_test.o
 /work/main/kunit/host_test.o
+/work/main/kunit/cmd_test.o
+/work/main/kunit/notify_test.o

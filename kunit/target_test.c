@@ -104,7 +104,7 @@ static void chimney_target_async_completion(struct kunit *test)
 						   CHIMNEY_EVENT_ABORT, 0),
 			-EPROTO);
 	for (i = 0; i < 200 && ct_state(id) == CHIMNEY_CONN_OFFLOADING; i++)
-		msleep(10);
+		usleep_range(10000, 11000);
 	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_OFFLOADED);
 
 	KUNIT_ASSERT_EQ(test, chimney_target_raise(cdev->target, id,
@@ -114,7 +114,7 @@ static void chimney_target_async_completion(struct kunit *test)
 	chimney_host_flush(cdev->host);
 	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_TERMINATING);
 	for (i = 0; i < 200 && ct_state(id) != CHIMNEY_CONN_TERMINATED; i++)
-		msleep(10);
+		usleep_range(10000, 11000);
 	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_TERMINATED);
 
 	/* Detach with a pending initiate: completed, then uploaded. */
@@ -199,21 +199,21 @@ static void chimney_target_hw_failure_sequence(struct kunit *test)
 	struct chimney_target *t = cdev->target;
 	struct chimney_host *host = cdev->host;
 	u64 id;
-	int i;
+	int i, err;
 
 	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 600, &id), 0);
 	KUNIT_ASSERT_EQ(test, chimney_target_hw_failure(t, id), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&host->reasons[CHIMNEY_UPLOAD_HARDWARE_FAILURE]), 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&host->events[CHIMNEY_EVENT_ABORT]), 1);
 	KUNIT_EXPECT_EQ(test, t->stats[0].reset_established, 1U);
-	/* Nothing after the abort. */
-	KUNIT_EXPECT_EQ(test, chimney_target_raise(t, id, CHIMNEY_EVENT_RETRIEVE,
-						   CHIMNEY_UPLOAD_HARDWARE_FAILURE),
-			-EPROTO);
+	/* Nothing after the abort (rejected, or already uploaded). */
+	err = chimney_target_raise(t, id, CHIMNEY_EVENT_RETRIEVE,
+				   CHIMNEY_UPLOAD_HARDWARE_FAILURE);
+	KUNIT_EXPECT_TRUE_MSG(test, err == -EPROTO || err == -ENOENT, "err %d", err);
 	chimney_host_flush(host);
 	chimney_flush();
 	for (i = 0; i < 100 && ct_state(id) != CHIMNEY_CONN_TERMINATED; i++)
-		msleep(10);
+		usleep_range(10000, 11000);
 	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_TERMINATED);
 	KUNIT_EXPECT_EQ(test, t->stats[0].currently_established, 0U);
 	ct_tgt_done(test, cdev);

@@ -29,6 +29,7 @@ static void ct_setup(struct net_device *dev)
 	ether_setup(dev);
 	dev->netdev_ops = &ct_netdev_ops;
 	dev->needs_free_netdev = true;
+	dev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
 	dev->min_mtu = 68;
 	dev->max_mtu = 9000;
 }
@@ -54,6 +55,31 @@ struct net_device *ct_netdev(struct kunit *test, const char *name)
 	KUNIT_ASSERT_EQ(test, err, 0);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ct_netdev_release,
 							dev), 0);
+	/* Offloads need the link up. */
+	rtnl_lock();
+	err = dev_open(dev, NULL);
+	rtnl_unlock();
+	KUNIT_ASSERT_EQ(test, err, 0);
+	return dev;
+}
+
+/* Like ct_netdev(), but the test unregisters it itself. */
+struct net_device *ct_netdev_unmanaged(struct kunit *test, const char *name)
+{
+	struct net_device *dev;
+	int err;
+
+	dev = alloc_netdev(0, name, NET_NAME_USER, ct_setup);
+	KUNIT_ASSERT_NOT_NULL(test, dev);
+	eth_hw_addr_random(dev);
+	err = register_netdev(dev);
+	if (err)
+		free_netdev(dev);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	rtnl_lock();
+	err = dev_open(dev, NULL);
+	rtnl_unlock();
+	KUNIT_EXPECT_EQ(test, err, 0);
 	return dev;
 }
 

@@ -44,6 +44,7 @@ KSYMTAB_FUNC(chimney_target_hw_failure, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_target_set_path, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_target_invalidate, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_target_traffic, "", "EXPORTED_FOR_KUNIT_TESTING");
+KSYMTAB_FUNC(chimney_target_conn_backlog, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_target_set_knobs, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_target_get_knobs, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_target_create, "", "EXPORTED_FOR_KUNIT_TESTING");
@@ -56,16 +57,22 @@ KSYMTAB_FUNC(chimney_host_flush, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_host_create, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_host_destroy, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_DATA(chimney_devices_lock, "", "EXPORTED_FOR_KUNIT_TESTING");
+KSYMTAB_DATA(chimney_devices, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_device_find, "", "EXPORTED_FOR_KUNIT_TESTING");
+KSYMTAB_FUNC(chimney_device_find_name, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_device_attach, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_device_upload_all, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_device_detach, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_notify_match, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_notify_set_patterns, "", "EXPORTED_FOR_KUNIT_TESTING");
+KSYMTAB_FUNC(chimney_notify_rescan, "", "EXPORTED_FOR_KUNIT_TESTING");
+KSYMTAB_FUNC(chimney_inetaddr_event, "", "EXPORTED_FOR_KUNIT_TESTING");
+KSYMTAB_FUNC(chimney_inet6addr_event, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_notify_flush, "", "EXPORTED_FOR_KUNIT_TESTING");
+KSYMTAB_FUNC(chimney_cmd_last_id, "", "EXPORTED_FOR_KUNIT_TESTING");
 KSYMTAB_FUNC(chimney_cmd_exec, "", "EXPORTED_FOR_KUNIT_TESTING");
 
 MODULE_INFO(depends, "");
 
 
-MODULE_INFO(srcversion, "5C10BC95CA04372EF2A84F6");
+MODULE_INFO(srcversion, "FBC1DD5809907CFA1E3802F");

@@ -16,8 +16,8 @@
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <net/net_namespace.h>
-#include <kunit/visibility.h>
 
+#include "compat.h"
 #include "conn.h"
 #include "debugfs.h"
 #include "device.h"
@@ -88,6 +88,7 @@ u64 chimney_cmd_last_id(void)
 {
 	return READ_ONCE(chimney_last_id);
 }
+EXPORT_SYMBOL_IF_KUNIT(chimney_cmd_last_id);
 
 #define chimney_cmd_err(err, fmt, ...)					\
 	({								\
@@ -265,7 +266,9 @@ static int chimney_cmd_check_line(const char *buf, size_t len)
 			return chimney_cmd_err(-EINVAL, "byte 0x%02x at %zu is not printable ASCII",
 					       (u8)buf[i], i);
 	}
-	if (buf[0] == ' ' || buf[len - 2] == ' ' || strnstr(buf, "  ", len))
+	/* len - 1 is the newline: "\n" alone has no first or last word. */
+	if (len > 1 && (buf[0] == ' ' || buf[len - 2] == ' ' ||
+			strnstr(buf, "  ", len - 1)))
 		return chimney_cmd_err(-EINVAL, "stray space");
 	return 0;
 }

@@ -10,17 +10,20 @@
 
 #include <linux/netdevice.h>
 #include <linux/slab.h>
-#include <kunit/visibility.h>
 
+#include "compat.h"
 #include "debugfs.h"
 #include "device.h"
 #include "host.h"
 #include "offload.h"
+#include "stack.h"
 #include "target.h"
 
-DEFINE_MUTEX(chimney_devices_lock);
+/* DEFINE_MUTEX() spelled out: checkpatch misreads it as the first statement. */
+struct mutex chimney_devices_lock = __MUTEX_INITIALIZER(chimney_devices_lock);
 EXPORT_SYMBOL_IF_KUNIT(chimney_devices_lock);
 LIST_HEAD(chimney_devices);
+EXPORT_SYMBOL_IF_KUNIT(chimney_devices);
 
 struct chimney_device *chimney_device_find(const struct net_device *dev)
 {
@@ -46,6 +49,7 @@ struct chimney_device *chimney_device_find_name(const struct net *net,
 			return cdev;
 	return NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(chimney_device_find_name);
 
 /**
  * chimney_device_attach() - emulate an offload NIC on @dev
@@ -84,6 +88,9 @@ int chimney_device_attach(struct net_device *dev, unsigned int capacity)
 		err = PTR_ERR(cdev->target);
 		goto err_host;
 	}
+	/* Offloads are allowed while the link is up (NETDEV_UP/DOWN follow). */
+	if (!netif_running(dev))
+		chimney_stack_set_closing(cdev->target->layer.stack, true);
 	netdev_hold(dev, &cdev->dev_tracker, GFP_KERNEL);
 	list_add_tail(&cdev->node, &chimney_devices);
 	chimney_debugfs_device_add(cdev);

@@ -157,6 +157,7 @@ int chimney_indicate_event(struct chimney_layer *layer,
 
 	/* BH off is the RCU read side that keeps a connection's memory. */
 	local_bh_disable();
+	/* Pairs with smp_store_release() in chimney_bind_handle(). */
 	hop = smp_load_acquire(&upper->chimney_reserved);
 	if (!hop) {
 		local_bh_enable();

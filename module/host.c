@@ -18,8 +18,8 @@
 
 #include <linux/netdevice.h>
 #include <linux/slab.h>
-#include <kunit/visibility.h>
 
+#include "compat.h"
 #include "host.h"
 #include "stack.h"
 

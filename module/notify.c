@@ -18,10 +18,11 @@
 #include <linux/inetdevice.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
 #include <linux/slab.h>
 #include <net/addrconf.h>
-#include <kunit/visibility.h>
 
+#include "compat.h"
 #include "debugfs.h"
 #include "host.h"
 #include "device.h"
@@ -54,6 +55,10 @@ struct chimney_devev {
 	u16 family;
 	union chimney_addr addr;
 };
+
+static void chimney_devev_queue(struct net_device *dev,
+				enum chimney_devev_kind kind, u16 family,
+				const union chimney_addr *addr, gfp_t gfp);
 
 /* Does @name match one of the comma-separated glob patterns? */
 bool chimney_notify_match(const char *name)
@@ -90,10 +95,36 @@ unsigned int chimney_notify_capacity(void)
 	return READ_ONCE(chimney_capacity);
 }
 
+/*
+ * Attach every existing device that matches the patterns now: what the
+ * notifier's replay does at load, for a pattern changed at run time.
+ */
+void chimney_notify_rescan(void)
+{
+	struct net_device *dev;
+	struct net *net;
+
+	if (!chimney_notify_wq)
+		return;
+	rtnl_lock();
+	for_each_net(net)
+		for_each_netdev(net, dev)
+			if (!(dev->flags & IFF_LOOPBACK) &&
+			    chimney_notify_match(dev->name))
+				chimney_devev_queue(dev, CHIMNEY_DEVEV_ATTACH, 0,
+						    NULL, GFP_KERNEL);
+	rtnl_unlock();
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_notify_rescan);
+
 static int chimney_param_set_devices(const char *val,
 				     const struct kernel_param *kp)
 {
-	return chimney_notify_set_patterns(val);
+	int err = chimney_notify_set_patterns(val);
+
+	if (!err)
+		chimney_notify_rescan();
+	return err;
 }
 
 static int chimney_param_get_devices(char *buf, const struct kernel_param *kp)
@@ -176,11 +207,9 @@ static void chimney_devev_queue(struct net_device *dev,
 	struct chimney_devev *ev;
 
 	ev = kzalloc(sizeof(*ev), gfp);
-	if (!ev) {
-		pr_err_ratelimited("%s: out of memory, device event %d lost\n",
-				   dev->name, kind);
+	/* The allocator already warned: the device event is lost. */
+	if (!ev)
 		return;
-	}
 	INIT_WORK(&ev->work, chimney_devev_work);
 	ev->dev = dev;
 	ev->kind = kind;
@@ -228,7 +257,7 @@ static int chimney_netdev_event(struct notifier_block *nb,
 	return NOTIFY_DONE;
 }
 
-static int chimney_inetaddr_event(struct notifier_block *nb,
+VISIBLE_IF_KUNIT int chimney_inetaddr_event(struct notifier_block *nb,
 				  unsigned long event, void *ptr)
 {
 	struct in_ifaddr *ifa = ptr;
@@ -240,9 +269,10 @@ static int chimney_inetaddr_event(struct notifier_block *nb,
 				    &addr, GFP_KERNEL);
 	return NOTIFY_DONE;
 }
+EXPORT_SYMBOL_IF_KUNIT(chimney_inetaddr_event);
 
 /* The IPv6 address chain is atomic: allocate accordingly. */
-static int chimney_inet6addr_event(struct notifier_block *nb,
+VISIBLE_IF_KUNIT int chimney_inet6addr_event(struct notifier_block *nb,
 				   unsigned long event, void *ptr)
 {
 	struct inet6_ifaddr *ifa = ptr;
@@ -254,6 +284,7 @@ static int chimney_inet6addr_event(struct notifier_block *nb,
 				    &addr, GFP_ATOMIC);
 	return NOTIFY_DONE;
 }
+EXPORT_SYMBOL_IF_KUNIT(chimney_inet6addr_event);
 
 static struct notifier_block chimney_netdev_nb = {
 	.notifier_call = chimney_netdev_event,

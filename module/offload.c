@@ -20,8 +20,8 @@
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
-#include <kunit/visibility.h>
 
+#include "compat.h"
 #include "offload.h"
 #include "trace.h"
 
@@ -202,6 +202,7 @@ static struct chimney_hop *chimney_hop_above(struct chimney_offload_handle *hand
 
 	if (!handle || !lower)
 		return NULL;
+	/* Pairs with smp_store_release() in chimney_bind_handle(). */
 	hop = smp_load_acquire(&handle->chimney_reserved);
 	if (!hop || hop->index + 1 >= hop->conn->nr_hops ||
 	    hop->conn->hops[hop->index + 1].layer != lower)
@@ -391,6 +392,7 @@ int chimney_offload_terminate(struct chimney_layer *top,
 	might_sleep();
 	if (!top || !own || top->role != CHIMNEY_LAYER_PROTOCOL)
 		return -EINVAL;
+	/* Pairs with smp_store_release() in chimney_bind_handle(). */
 	hop = smp_load_acquire(&own->chimney_reserved);
 	if (!hop || hop->index || hop->layer != top)
 		return -EINVAL;
@@ -414,6 +416,7 @@ int chimney_offload_forward_terminate(struct chimney_layer *layer,
 	might_sleep();
 	if (!layer || !own || layer->role != CHIMNEY_LAYER_INTERMEDIATE)
 		return -EINVAL;
+	/* Pairs with smp_store_release() in chimney_bind_handle(). */
 	hop = smp_load_acquire(&own->chimney_reserved);
 	if (!hop || hop->layer != layer ||
 	    READ_ONCE(hop->conn->state) != CHIMNEY_CONN_TERMINATING)
@@ -439,6 +442,7 @@ void chimney_terminate_offload_complete(struct chimney_layer *layer,
 {
 	struct chimney_hop *hop = chimney_hop_above(upper, layer);
 	struct chimney_conn *conn = hop ? hop->conn : NULL;
+	bool can_sleep = preemptible();
 	bool bad, direct = false;
 
 	if (!conn) {
@@ -461,7 +465,7 @@ void chimney_terminate_offload_complete(struct chimney_layer *layer,
 		 * running: deliver now instead of paying a work item per
 		 * connection (a million of them on device removal).
 		 */
-		direct = preemptible() && (conn->drained || !conn->inflight);
+		direct = can_sleep && (conn->drained || !conn->inflight);
 		if (direct)
 			conn->drained = true;
 	}

@@ -9,8 +9,8 @@
 
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
-#include <kunit/visibility.h>
 
+#include "compat.h"
 #include "conn.h"
 #include "stack.h"
 

@@ -12,8 +12,7 @@
 #include <linux/seq_file.h>
 #include <linux/string.h>
 
-#include <kunit/visibility.h>
-
+#include "compat.h"
 #include "stats.h"
 
 struct chimney_stats chimney_global_stats;

@@ -12,8 +12,8 @@
 
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
-#include <kunit/visibility.h>
 
+#include "compat.h"
 #include "conn.h"
 #include "stack.h"
 

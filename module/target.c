@@ -19,8 +19,8 @@
 #include <linux/netdevice.h>
 #include <net/ipv6.h>
 #include <linux/slab.h>
-#include <kunit/visibility.h>
 
+#include "compat.h"
 #include "target.h"
 
 struct chimney_target_conn {
@@ -419,6 +419,7 @@ int chimney_target_conn_backlog(struct chimney_target *t, u64 id, u32 *backlog)
 	spin_unlock_bh(&t->lock);
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_conn_backlog);
 
 int chimney_target_set_knobs(struct chimney_target *t,
 			     const struct chimney_target_knobs *knobs)

@@ -8,6 +8,8 @@
 #include <linux/netdevice.h>
 #include <linux/tracepoint.h>
 
+#include "compat.h"
+
 /*
  * One class for everything chimney traces: which device and layer, which
  * connection, and the event type / info (or status) involved. @what names
@@ -26,12 +28,12 @@ DECLARE_EVENT_CLASS(chimney_class,
 		__string(what, what)
 	),
 	TP_fast_assign(
-		__assign_str(dev);
-		__assign_str(layer);
+		chimney_assign_str(dev, dev ? dev->name : "-");
+		chimney_assign_str(layer, layer);
 		__entry->id = id;
 		__entry->type = type;
 		__entry->info = info;
-		__assign_str(what);
+		chimney_assign_str(what, what);
 	),
 	TP_printk("dev=%s layer=%s conn=%llu type=%u info=%lld%s%s",
 		  __get_str(dev), __get_str(layer), __entry->id, __entry->type,

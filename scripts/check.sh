@@ -71,11 +71,14 @@ done
 echo "check: running ${mods[*]##*/} in the VM"
 "$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/run" "${mods[@]}"
 rc=0
-"$top/scripts/qemu/verdict.sh" -k "$ksrc" -s "$top/kunit/suites" "$out/run" || rc=$?
+"$top/scripts/qemu/verdict.sh" -k "$ksrc" -s "$top/kunit/suites" "$out/run" \
+	| tee "$out/verdict.txt" || rc=$?
 read -r p f < "$out/run/counts" || { p=0; f=0; }
 passed=$((passed + p))
 failed=$((failed + f))
-[ "$rc" = 0 ] || problems=$((problems + 1))
+n=$(grep -c '^FAIL: ' "$out/verdict.txt" || true)
+problems=$((problems + n))
+[ "$rc" = 0 ] || [ "$n" != 0 ] || problem "verdict.sh failed without saying why (exit $rc)"
 
 # --- harness self-test ---------------------------------------------------------------
 if [ "${CHIMNEY_SKIP_SELFTEST:-0}" != 1 ]; then

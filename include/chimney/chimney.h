@@ -244,10 +244,8 @@ enum chimney_layer_role {
  * @name: shown in debugfs and tracepoints; must outlive the registration
  * @ops: the layer's operations
  * @priv: free for the layer's owner
- * @stack: private to the framework
- * @node: private to the framework
- * @role: private to the framework
- * @depth: private to the framework: 0 for the top layer
+ *
+ * The members after @priv are private to the framework.
  */
 struct chimney_layer {
 	const char *name;

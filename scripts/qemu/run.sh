@@ -58,7 +58,7 @@ done
 [ -f "$kernel" ] || { echo "run.sh: no kernel image $kernel" >&2; exit 2; }
 [ -n "$out" ] || out=${CHIMNEY_OUT:-$HOME/.cache/chimney/out}/run
 for m in "${mods[@]}"; do
-	[ -f "$m" ] || { echo "run.sh: no such module $m" >&2; exit 2; }
+	[ -f "${m%% *}" ] || { echo "run.sh: no such module ${m%% *}" >&2; exit 2; }
 done
 [ -z "$script" ] || [ -f "$script" ] || { echo "run.sh: no such script $script" >&2; exit 2; }
 
@@ -123,16 +123,22 @@ chmod 755 "$root/init"
 
 : > "$root/mods/list"
 i=0
-for m in "${mods[@]}"; do
+for spec in "${mods[@]}"; do
+	# "path.ko" or "path.ko param=value ...": parameters go to insmod.
+	m=${spec%% *}
+	args=""
+	[ "$m" = "$spec" ] || args=${spec#* }
 	i=$((i + 1))
 	name=$(modinfo -F name "$m" 2>/dev/null || true)
 	[ -n "$name" ] || name=$(basename "$m" .ko | tr - _)
 	file=$(printf '%02d-%s' "$i" "$(basename "$m")")
 	cp "$m" "$root/mods/$file"
-	echo "$file $name" >> "$root/mods/list"
+	echo "$file $name $args" >> "$root/mods/list"
 done
 if [ -d "$vmtests" ]; then
-	find "$vmtests" -maxdepth 1 -name '*.sh' -exec cp {} "$root/vmtests/" \;
+	# *.sh are the tests; *.inc are helpers they source.
+	find "$vmtests" -maxdepth 1 \( -name '*.sh' -o -name '*.inc' \) \
+		-exec cp {} "$root/vmtests/" \;
 fi
 mode="test"
 if [ -n "$script" ]; then
@@ -142,7 +148,9 @@ fi
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$out/initramfs.cpio.gz"
 
 # --- QEMU ----------------------------------------------------------------------
+# dummy.numdummies=0: no stray dummy0, the vm tests create what they need.
 cmdline="console=ttyS0 panic=-1 panic_on_warn=1 oops=panic kmemleak=on loglevel=7"
+cmdline+=" dummy.numdummies=0"
 cmdline+=" rdinit=/init chimney.mode=$mode ${CHIMNEY_VMTEST_TIMEOUT:+chimney.vmtest_timeout=$CHIMNEY_VMTEST_TIMEOUT} $append"
 
 # qemu OUT-CONSOLE OUT-RESULT TIMEOUT MEM ACCEL-ARGS... ; runs with stdin

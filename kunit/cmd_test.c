@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The debugfs command file. Every malformed command returns its errno and
+ * leaves the whole state exactly as it was; well-formed ones do what the
+ * README says.
+ */
+
+#include <kunit/test.h>
+#include <linux/string.h>
+#include <chimney/chimney.h>
+
+#include "conn.h"
+#include "debugfs.h"
+#include "device.h"
+#include "host.h"
+#include "offload.h"
+#include "stack.h"
+#include "target.h"
+#include "util.h"
+
+/* Everything a command could change. */
+struct ct_state {
+	unsigned int conns;
+	unsigned int devices;
+	s64 stats[CHIMNEY_EVENT_MAX + 1 + CHIMNEY_UPLOAD_REASON_MAX +
+		  __CHIMNEY_RULE_MAX + 4];
+	s64 host[CHIMNEY_EVENT_MAX + 1 + CHIMNEY_UPLOAD_REASON_MAX + 3];
+	unsigned long decline;
+	struct chimney_target_knobs knobs;
+	unsigned int target_conns;
+	u64 last_id;
+	u64 backlog_indicated;
+};
+
+static void ct_snapshot(struct chimney_device *cdev, struct ct_state *s)
+{
+	struct chimney_stats *g = &chimney_global_stats;
+	struct chimney_device *pos;
+	int i, n = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->conns = chimney_table_count();
+	mutex_lock(&chimney_devices_lock);
+	list_for_each_entry(pos, &chimney_devices, node)
+		s->devices++;
+	mutex_unlock(&chimney_devices_lock);
+	for (i = 0; i <= CHIMNEY_EVENT_MAX; i++)
+		s->stats[n++] = atomic64_read(&g->events[i]);
+	for (i = 0; i < CHIMNEY_UPLOAD_REASON_MAX; i++)
+		s->stats[n++] = atomic64_read(&g->reasons[i]);
+	for (i = 0; i < __CHIMNEY_RULE_MAX; i++)
+		s->stats[n++] = atomic64_read(&g->rules[i]);
+	s->stats[n++] = atomic64_read(&g->offloaded);
+	s->stats[n++] = atomic64_read(&g->offload_failed);
+	s->stats[n++] = atomic64_read(&g->terminated);
+	s->stats[n++] = atomic64_read(&g->live);
+	n = 0;
+	for (i = 0; i <= CHIMNEY_EVENT_MAX; i++)
+		s->host[n++] = atomic64_read(&cdev->host->events[i]);
+	for (i = 0; i < CHIMNEY_UPLOAD_REASON_MAX; i++)
+		s->host[n++] = atomic64_read(&cdev->host->reasons[i]);
+	s->host[n++] = atomic64_read(&cdev->host->declined);
+	s->host[n++] = atomic64_read(&cdev->host->terminate_errors);
+	s->host[n++] = atomic64_read(&cdev->host->upload_all);
+	s->decline = cdev->host->decline;
+	chimney_target_get_knobs(cdev->target, &s->knobs);
+	s->target_conns = cdev->target->nr_conns;
+	s->backlog_indicated = cdev->target->backlog_indicated;
+	s->last_id = chimney_cmd_last_id();
+}
+
+struct ct_bad_cmd {
+	const char *fmt;	/* %s: the device, %llu: a live connection id */
+	size_t len;		/* 0: strlen of the formatted line */
+	int err;
+};
+
+#define BAD(f, e)	{ f, 0, e }
+
+static const struct ct_bad_cmd ct_bad_cmds[] = {
+	BAD("", -EINVAL),
+	BAD("\n", -EINVAL),
+	BAD("bogus\n", -EINVAL),
+	BAD("offload=1\n", -EINVAL),
+	BAD("offload dev=%s src=10.1.0.1:1 dst=10.1.0.2:2", -EINVAL),
+	BAD("offload dev=%s src=10.1.0.1:1\n", -EINVAL),
+	BAD("offload dev=%s dev=%s src=10.1.0.1:1 dst=10.1.0.2:2\n", -EINVAL),
+	BAD("offload dev=%s src=10.1.0.1:1 dst=10.1.0.2:2 dst=10.1.0.3:3\n", -EINVAL),
+	BAD("offload dev=%s src=10.1.0.1:1 dst=10.1.0.2:0\n", -EINVAL),
+	BAD("offload dev=%s src=10.1.0.1:70000 dst=10.1.0.2:2\n", -EINVAL),
+	BAD("offload dev=%s src=10.1.0.256:1 dst=10.1.0.2:2\n", -EINVAL),
+	BAD("offload dev=%s src=10.1.0.1 dst=10.1.0.2:2\n", -EINVAL),
+	BAD("offload dev=%s src=[2001:db8::1]:1 dst=10.1.0.2:2\n", -EINVAL),
+	BAD("offload dev=%s src=[2001:db8::1:1 dst=[2001:db8::2]:2\n", -EINVAL),
+	BAD("offload dev=%s src=[2001:db8::g]:1 dst=[2001:db8::2]:2\n", -EINVAL),
+	BAD("offload dev=nosuchdev0 src=10.1.0.1:1 dst=10.1.0.2:2\n", -ENODEV),
+	BAD("offload dev=%s src=10.1.0.1:1 dst=10.1.0.2:2 color=red\n", -EINVAL),
+	BAD("offload dev= src=10.1.0.1:1 dst=10.1.0.2:2\n", -EINVAL),
+	BAD("offload dev=%s  src=10.1.0.1:1 dst=10.1.0.2:2\n", -EINVAL),
+	BAD(" offload dev=%s src=10.1.0.1:1 dst=10.1.0.2:2\n", -EINVAL),
+	BAD("offload dev=%s src=10.1.0.1:1 dst=10.1.0.2:2\x20\n", -EINVAL),
+	BAD("offload dev=%s src=10.1.0.1:1\tdst=10.1.0.2:2\n", -EINVAL),
+	BAD("offload dev=averyveryverylongname src=10.1.0.1:1 dst=10.1.0.2:2\n", -EINVAL),
+	/* The existing connection's 4-tuple. */
+	BAD("offload dev=%s src=10.0.0.1:5 dst=10.0.0.2:80\n", -EEXIST),
+	BAD("terminate id=abc\n", -EINVAL),
+	BAD("terminate id=0\n", -EINVAL),
+	BAD("terminate id=-1\n", -EINVAL),
+	BAD("terminate id=18446744073709551616\n", -EINVAL),
+	BAD("terminate id=99999999999\n", -ENOENT),
+	BAD("terminate\n", -EINVAL),
+	BAD("terminate id=%llu dev=%s\n", -EINVAL),
+	BAD("raise id=%llu event=explode\n", -EINVAL),
+	BAD("raise id=%llu event=0\n", -EINVAL),
+	BAD("raise id=%llu event=5\n", -EINVAL),
+	BAD("raise id=%llu event=retrieve\n", -EINVAL),
+	BAD("raise id=%llu event=retrieve reason=12\n", -EINVAL),
+	BAD("raise id=%llu event=retrieve reason=0\n", -EINVAL),
+	BAD("raise id=%llu event=retrieve reason=bogus\n", -EINVAL),
+	BAD("raise id=%llu event=abort reason=1\n", -EINVAL),
+	BAD("raise id=%llu event=backlog\n", -EINVAL),
+	BAD("raise id=%llu event=backlog bytes=-1\n", -EINVAL),
+	BAD("raise id=%llu event=backlog bytes=4294967296\n", -EINVAL),
+	BAD("raise id=%llu event=abort bytes\n", -EINVAL),
+	BAD("raise id=%llu event=abort =1\n", -EINVAL),
+	BAD("policy dev=%s reason=invalid_state accept=0\n", -EINVAL),
+	BAD("policy dev=%s reason=low_activity accept=2\n", -EINVAL),
+	BAD("policy dev=%s reason=low_activity accept=yes\n", -EINVAL),
+	BAD("path id=%llu rate=0 rtt=10\n", -EINVAL),
+	BAD("path id=%llu rate=10 rtt=\n", -EINVAL),
+	BAD("attach dev=%s capacity=0\n", -EINVAL),
+	BAD("attach dev=%s capacity=99999999\n", -EINVAL),
+	BAD("attach dev=%s\n", -EEXIST),
+	BAD("attach dev=lo\n", -EINVAL),
+	BAD("detach dev=nosuchdev0\n", -ENODEV),
+	BAD("upload_all\n", -EINVAL),
+	BAD("traffic id=%llu in=x\n", -EINVAL),
+	/* Bytes no command may contain. */
+	{ "terminate id=1\0x\n", 17, -EINVAL },
+	{ "terminate id=\xff\n", 15, -EINVAL },
+	{ "terminate id=\xc3\xa9\n", 16, -EINVAL },
+	{ "terminate id=1\r\n", 16, -EINVAL },
+};
+
+static void ct_bad_desc(const struct ct_bad_cmd *c, char *desc)
+{
+	size_t i, n = 0;
+
+	/* Printable description of a command that may hold any byte. */
+	for (i = 0; c->fmt[i] && n < KUNIT_PARAM_DESC_SIZE - 5; i++)
+		n += scnprintf(desc + n, KUNIT_PARAM_DESC_SIZE - n,
+			       c->fmt[i] >= 0x20 && c->fmt[i] < 0x7f ? "%c" :
+			       "\\x%02x", (u8)c->fmt[i]);
+	desc[n] = '\0';
+}
+
+KUNIT_ARRAY_PARAM(ct_bad, ct_bad_cmds, ct_bad_desc);
+
+static struct chimney_device *ct_cmd_dev(struct kunit *test,
+					 unsigned int capacity)
+{
+	struct net_device *dev = ct_netdev(test, "ctcmd%d");
+	struct chimney_device *cdev;
+
+	KUNIT_ASSERT_EQ(test, chimney_device_attach(dev, capacity), 0);
+	mutex_lock(&chimney_devices_lock);
+	cdev = chimney_device_find(dev);
+	mutex_unlock(&chimney_devices_lock);
+	KUNIT_ASSERT_NOT_NULL(test, cdev);
+	return cdev;
+}
+
+static void chimney_cmd_rejects(struct kunit *test)
+{
+	const struct ct_bad_cmd *c = test->param_value;
+	struct chimney_device *cdev = ct_cmd_dev(test, 1);
+	struct chimney_tuple t;
+	struct ct_state *before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	struct ct_state *after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	char *line = kunit_kzalloc(test, 512, GFP_KERNEL);
+	const char *name = cdev->dev->name;
+	size_t len;
+	u64 id;
+
+	ct_tuple4(&t, 0x0a000001, 5, 0x0a000002, 80);
+	KUNIT_ASSERT_EQ(test, chimney_host_offload(cdev->host, &t, &id), 0);
+
+	if (c->len) {
+		memcpy(line, c->fmt, c->len);
+		len = c->len;
+	} else if (strstr(c->fmt, "%llu") && strstr(c->fmt, "%s")) {
+		len = snprintf(line, 512, c->fmt, id, name);
+	} else if (strstr(c->fmt, "%llu")) {
+		len = snprintf(line, 512, c->fmt, id);
+	} else {
+		len = snprintf(line, 512, c->fmt, name, name);
+	}
+
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	ct_snapshot(cdev, before);
+	KUNIT_EXPECT_EQ(test, chimney_cmd_exec(line, len), c->err);
+	chimney_host_flush(cdev->host);
+	chimney_flush();
+	ct_snapshot(cdev, after);
+	KUNIT_EXPECT_EQ(test, memcmp(before, after, sizeof(*before)), 0);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
+static void chimney_cmd_overlong(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_cmd_dev(test, 1);
+	char *line = kunit_kzalloc(test, CHIMNEY_CMD_MAX + 8, GFP_KERNEL);
+	struct ct_state *before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	struct ct_state *after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, line);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	memset(line, 'a', CHIMNEY_CMD_MAX + 1);
+	line[CHIMNEY_CMD_MAX + 1] = '\n';
+	ct_snapshot(cdev, before);
+	KUNIT_EXPECT_EQ(test, chimney_cmd_exec(line, CHIMNEY_CMD_MAX + 2), -EINVAL);
+	ct_snapshot(cdev, after);
+	KUNIT_EXPECT_EQ(test, memcmp(before, after, sizeof(*before)), 0);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
+static __printf(2, 3) int ct_cmd(struct kunit *test, const char *fmt, ...)
+{
+	char line[CHIMNEY_CMD_MAX + 1];
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	return chimney_cmd_exec(line, len);
+}
+
+static void chimney_cmd_scenario(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_cmd_dev(test, 8);
+	struct chimney_host *host = cdev->host;
+	const char *dev = cdev->dev->name;
+	struct chimney_target_knobs k;
+	struct chimney_conn *conn;
+	s64 rule;
+	u64 a, b;
+
+	KUNIT_ASSERT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:1000 dst=10.0.0.2:80\n", dev), 0);
+	a = chimney_cmd_last_id();
+	KUNIT_ASSERT_EQ(test, ct_cmd(test, "offload dev=%s src=[2001:db8::1]:1000 dst=[2001:db8::2]:443\n", dev), 0);
+	b = chimney_cmd_last_id();
+	KUNIT_EXPECT_NE(test, a, b);
+	conn = chimney_conn_get_id(b);
+	KUNIT_ASSERT_NOT_NULL(test, conn);
+	KUNIT_EXPECT_EQ(test, conn->key.family, AF_INET6);
+	KUNIT_EXPECT_EQ(test, ntohs(conn->key.dport), 443);
+	chimney_conn_put(conn);
+
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "raise id=%llu event=backlog bytes=65536\n", a), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "path id=%llu rate=1000000 rtt=100000\n", a), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "traffic id=%llu in=5 out=7\n", a), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "policy dev=%s reason=low_activity accept=0\n", dev), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "raise id=%llu event=retrieve reason=low_activity\n", a), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "raise id=%llu event=retrieve reason=1\n", b), 0);
+	chimney_host_flush(host);
+	chimney_flush();
+	KUNIT_EXPECT_EQ(test, atomic64_read(&host->declined), 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&host->events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]), 2);
+	KUNIT_EXPECT_EQ(test, cdev->target->stats[0].out_segments, 7ULL);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "raise id=%llu event=disconnect\n", a), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "hw_failure id=%llu\n", b), 0);
+	chimney_host_flush(host);
+	chimney_flush();
+	KUNIT_EXPECT_EQ(test, host->nr_tcbs, 0U);
+
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:1001 dst=10.0.0.2:80\n", dev), 0);
+	a = chimney_cmd_last_id();
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "terminate id=%llu\n", a), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "terminate id=%llu\n", a), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:1002 dst=10.0.0.2:80\n", dev), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "upload_all dev=%s\n", dev), 0);
+	chimney_host_flush(host);
+	chimney_flush();
+	KUNIT_EXPECT_EQ(test, host->nr_tcbs, 0U);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "invalidate dev=%s\n", dev), 0);
+	/* Illegal events are the framework's call: -EPROTO, and counted. */
+	chimney_target_get_knobs(cdev->target, &k);
+	k.initiate_delay_ms = 60000;
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	KUNIT_ASSERT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:1003 dst=10.0.0.2:80\n", dev), 0);
+	a = chimney_cmd_last_id();
+	rule = atomic64_read(&chimney_global_stats.rules[CHIMNEY_RULE_NOT_OFFLOADED]);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "raise id=%llu event=abort\n", a), -EPROTO);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&chimney_global_stats.rules[CHIMNEY_RULE_NOT_OFFLOADED]),
+			rule + 1);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "detach dev=%s\n", dev), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "detach dev=%s\n", dev), -ENODEV);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "attach dev=%s capacity=2\n", dev), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "detach dev=%s\n", dev), 0);
+}
+
+static struct kunit_case chimney_cmd_cases[] = {
+	KUNIT_CASE_PARAM(chimney_cmd_rejects, ct_bad_gen_params),
+	KUNIT_CASE(chimney_cmd_overlong),
+	KUNIT_CASE(chimney_cmd_scenario),
+	{}
+};
+
+static struct kunit_suite chimney_cmd_suite = {
+	.name = "chimney_cmd",
+	.test_cases = chimney_cmd_cases,
+};
+
+kunit_test_suite(chimney_cmd_suite);

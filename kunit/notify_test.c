@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device events with real net devices: attach by pattern, up and down,
+ * MTU and hardware-address changes, rename, unregister with live
+ * connections, and local address removal (IPv4 and IPv6).
+ */
+
+#include <kunit/test.h>
+#include <linux/etherdevice.h>
+#include <linux/inetdevice.h>
+#include <linux/rtnetlink.h>
+#include <net/addrconf.h>
+#include <net/if_inet6.h>
+#include <chimney/chimney.h>
+
+#include "conn.h"
+#include "device.h"
+#include "host.h"
+#include "notify.h"
+#include "offload.h"
+#include "stack.h"
+#include "target.h"
+#include "util.h"
+
+static void ct_patterns_reset(void *unused)
+{
+	chimney_notify_set_patterns("");
+}
+
+static void ct_patterns(struct kunit *test, const char *p)
+{
+	KUNIT_ASSERT_EQ(test, chimney_notify_set_patterns(p), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ct_patterns_reset,
+							NULL), 0);
+}
+
+static struct chimney_device *ct_find(struct net_device *dev)
+{
+	struct chimney_device *cdev;
+
+	mutex_lock(&chimney_devices_lock);
+	cdev = chimney_device_find(dev);
+	mutex_unlock(&chimney_devices_lock);
+	return cdev;
+}
+
+/* Let every queued reaction (notifier work, host uploads) finish. */
+static void ct_settle(struct chimney_device *cdev)
+{
+	chimney_notify_flush();
+	if (cdev)
+		chimney_host_flush(cdev->host);
+	chimney_flush();
+}
+
+static struct chimney_device *ct_nfy_attach(struct kunit *test,
+					    struct net_device *dev)
+{
+	struct chimney_device *cdev;
+
+	KUNIT_ASSERT_EQ(test, chimney_device_attach(dev, 64), 0);
+	cdev = ct_find(dev);
+	KUNIT_ASSERT_NOT_NULL(test, cdev);
+	return cdev;
+}
+
+static int ct_nfy_offload(struct chimney_device *cdev, u32 saddr, u16 port)
+{
+	struct chimney_tuple t;
+	u64 id;
+
+	ct_tuple4(&t, saddr, port, 0xc0a80002, 80);
+	return chimney_host_offload(cdev->host, &t, &id);
+}
+
+static unsigned int ct_live(struct chimney_device *cdev)
+{
+	return READ_ONCE(cdev->target->layer.stack->nr_conns);
+}
+
+static void chimney_notify_attach_on_register(struct kunit *test)
+{
+	struct net_device *yes, *no;
+
+	ct_patterns(test, "ctnfyx*,ctother9*");
+	yes = ct_netdev(test, "ctnfyx%d");
+	no = ct_netdev(test, "ctother%d");
+	ct_settle(NULL);
+	KUNIT_EXPECT_NOT_NULL(test, ct_find(yes));
+	KUNIT_EXPECT_NULL(test, ct_find(no));
+	KUNIT_EXPECT_TRUE(test, chimney_notify_match("ctnfyx7"));
+	KUNIT_EXPECT_FALSE(test, chimney_notify_match("ctnfy"));
+	/* Never loopback, whatever the patterns say. */
+	KUNIT_EXPECT_EQ(test, chimney_device_attach(init_net.loopback_dev, 8),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(yes), 0);
+}
+
+/* Devices that exist before the pattern (or the module) are picked up. */
+static void chimney_notify_preexisting(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "ctpre%d");
+
+	ct_settle(NULL);
+	KUNIT_EXPECT_NULL(test, ct_find(dev));
+	ct_patterns(test, "ctpre*");
+	chimney_notify_rescan();
+	ct_settle(NULL);
+	KUNIT_EXPECT_NOT_NULL(test, ct_find(dev));
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+}
+
+static void chimney_notify_down_up(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "ctnfy%d");
+	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	int i;
+
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, ct_nfy_offload(cdev, 0x0a000001, 100 + i), 0);
+	rtnl_lock();
+	dev_close(dev);
+	rtnl_unlock();
+	ct_settle(cdev);
+	KUNIT_EXPECT_EQ(test, ct_live(cdev), 0U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->upload_all), 1);
+	KUNIT_EXPECT_EQ(test, ct_nfy_offload(cdev, 0x0a000001, 200), -ENETDOWN);
+	rtnl_lock();
+	KUNIT_EXPECT_EQ(test, dev_open(dev, NULL), 0);
+	rtnl_unlock();
+	ct_settle(cdev);
+	KUNIT_EXPECT_EQ(test, ct_nfy_offload(cdev, 0x0a000001, 200), 0);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+}
+
+static void chimney_notify_mtu_invalidates(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "ctnfy%d");
+	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	int i, err;
+
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, ct_nfy_offload(cdev, 0x0a000001, 100 + i), 0);
+	rtnl_lock();
+	err = dev_set_mtu(dev, 1400);
+	rtnl_unlock();
+	KUNIT_ASSERT_EQ(test, err, 0);
+	ct_settle(cdev);
+	KUNIT_EXPECT_EQ(test, ct_live(cdev), 0U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->reasons[CHIMNEY_UPLOAD_INVALID_STATE]), 3);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+}
+
+static void chimney_notify_hwaddr_invalidates(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "ctnfy%d");
+	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	struct sockaddr sa = { .sa_family = dev->type };
+	int err;
+
+	KUNIT_ASSERT_EQ(test, ct_nfy_offload(cdev, 0x0a000001, 100), 0);
+	KUNIT_ASSERT_EQ(test, ct_nfy_offload(cdev, 0x0a000001, 101), 0);
+	eth_random_addr((u8 *)sa.sa_data);
+	rtnl_lock();
+	err = dev_set_mac_address(dev, &sa, NULL);
+	rtnl_unlock();
+	KUNIT_ASSERT_EQ(test, err, 0);
+	ct_settle(cdev);
+	KUNIT_EXPECT_EQ(test, ct_live(cdev), 0U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->reasons[CHIMNEY_UPLOAD_INVALID_STATE]), 2);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+}
+
+static void chimney_notify_rename(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "ctnfy%d");
+	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	char old[IFNAMSIZ];
+	int err;
+
+	KUNIT_ASSERT_EQ(test, ct_nfy_offload(cdev, 0x0a000001, 100), 0);
+	/*
+	 * dev_change_name() is not exported: rename the way it does, as far
+	 * as chimney can tell, and put the name back before unregistering
+	 * (the shell test renames for real with ip link).
+	 */
+	strscpy(old, dev->name, sizeof(old));
+	rtnl_lock();
+	strscpy(dev->name, "ctrenamed0", IFNAMSIZ);
+	err = notifier_to_errno(call_netdevice_notifiers(NETDEV_CHANGENAME, dev));
+	rtnl_unlock();
+	KUNIT_ASSERT_EQ(test, err, 0);
+	ct_settle(cdev);
+	mutex_lock(&chimney_devices_lock);
+	KUNIT_EXPECT_PTR_EQ(test, chimney_device_find_name(&init_net, "ctrenamed0"),
+			    cdev);
+	mutex_unlock(&chimney_devices_lock);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cdev->debugfs);
+	KUNIT_EXPECT_STREQ(test, cdev->debugfs->d_name.name, "ctrenamed0");
+	/* Renaming is not a reason to upload. */
+	KUNIT_EXPECT_EQ(test, ct_live(cdev), 1U);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+	rtnl_lock();
+	strscpy(dev->name, old, IFNAMSIZ);
+	rtnl_unlock();
+}
+
+/* Unregistering with live connections: all torn down, refs dropped. */
+static void chimney_notify_unregister(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev_unmanaged(test, "ctnfy%d");
+	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	unsigned int before = chimney_table_count();
+	int i;
+
+	for (i = 0; i < 5; i++)
+		KUNIT_ASSERT_EQ(test, ct_nfy_offload(cdev, 0x0a000001, 100 + i), 0);
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), before + 5);
+	/* Returns only once every reference on the device is gone. */
+	unregister_netdev(dev);
+	ct_settle(NULL);
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), before);
+}
+
+static void chimney_notify_inet_addr(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "ctnfy%d");
+	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	struct in_device *in_dev = kunit_kzalloc(test, sizeof(*in_dev), GFP_KERNEL);
+	struct in_ifaddr ifa = { .ifa_local = htonl(0x0a000001) };
+
+	KUNIT_ASSERT_NOT_NULL(test, in_dev);
+	in_dev->dev = dev;
+	ifa.ifa_dev = in_dev;
+
+	KUNIT_ASSERT_EQ(test, ct_nfy_offload(cdev, 0x0a000001, 100), 0);
+	KUNIT_ASSERT_EQ(test, ct_nfy_offload(cdev, 0x0a000001, 101), 0);
+	KUNIT_ASSERT_EQ(test, ct_nfy_offload(cdev, 0x0a000009, 100), 0);
+	/* An address going up, or another device's, touches nothing. */
+	chimney_inetaddr_event(NULL, NETDEV_UP, &ifa);
+	ct_settle(cdev);
+	KUNIT_EXPECT_EQ(test, ct_live(cdev), 3U);
+	chimney_inetaddr_event(NULL, NETDEV_DOWN, &ifa);
+	ct_settle(cdev);
+	KUNIT_EXPECT_EQ(test, ct_live(cdev), 1U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->reasons[CHIMNEY_UPLOAD_INVALID_STATE]), 2);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+}
+
+static void chimney_notify_inet6_addr(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "ctnfy%d");
+	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	struct inet6_dev *idev = kunit_kzalloc(test, sizeof(*idev), GFP_KERNEL);
+	struct inet6_ifaddr *ifa = kunit_kzalloc(test, sizeof(*ifa), GFP_KERNEL);
+	struct chimney_tuple t = { .family = AF_INET6 };
+	u64 id;
+
+	KUNIT_ASSERT_NOT_NULL(test, idev);
+	KUNIT_ASSERT_NOT_NULL(test, ifa);
+	idev->dev = dev;
+	ifa->idev = idev;
+
+	t.saddr.in6.s6_addr[0] = 0x20;
+	t.saddr.in6.s6_addr[15] = 1;
+	t.daddr.in6.s6_addr[0] = 0x20;
+	t.daddr.in6.s6_addr[15] = 2;
+	t.sport = htons(100);
+	t.dport = htons(80);
+	KUNIT_ASSERT_EQ(test, chimney_host_offload(cdev->host, &t, &id), 0);
+	t.saddr.in6.s6_addr[15] = 3;
+	KUNIT_ASSERT_EQ(test, chimney_host_offload(cdev->host, &t, &id), 0);
+	/* An IPv4 connection is never hit by an IPv6 address. */
+	KUNIT_ASSERT_EQ(test, ct_nfy_offload(cdev, 0x0a000001, 100), 0);
+
+	ifa->addr = t.saddr.in6;
+	chimney_inet6addr_event(NULL, NETDEV_DOWN, ifa);
+	ct_settle(cdev);
+	KUNIT_EXPECT_EQ(test, ct_live(cdev), 2U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->reasons[CHIMNEY_UPLOAD_INVALID_STATE]), 1);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+}
+
+static struct kunit_case chimney_notify_cases[] = {
+	KUNIT_CASE(chimney_notify_attach_on_register),
+	KUNIT_CASE(chimney_notify_preexisting),
+	KUNIT_CASE(chimney_notify_down_up),
+	KUNIT_CASE(chimney_notify_mtu_invalidates),
+	KUNIT_CASE(chimney_notify_hwaddr_invalidates),
+	KUNIT_CASE(chimney_notify_rename),
+	KUNIT_CASE(chimney_notify_unregister),
+	KUNIT_CASE(chimney_notify_inet_addr),
+	KUNIT_CASE(chimney_notify_inet6_addr),
+	{}
+};
+
+static struct kunit_suite chimney_notify_suite = {
+	.name = "chimney_notify",
+	.test_cases = chimney_notify_cases,
+};
+
+kunit_test_suite(chimney_notify_suite);

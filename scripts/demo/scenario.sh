@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-2.0
+# The `make demo` walk-through, run inside the VM after chimney.ko is loaded.
+# Every command is echoed before it runs so the output reads as a session.
+D=/sys/kernel/debug/chimney
+T=/sys/kernel/tracing
+
+say() { printf '\n=== %s\n' "$*"; }
+run() { printf '$ %s\n' "$*"; sh -c "$*" 2>&1 | sed 's/^/  /'; }
+cmd() { run "echo '$*' > $D/command"; }
+
+say "chimney $(cat $D/version): the NDIS TCP chimney event path, emulated"
+echo "Each attached device gets a stack: the host stack (protocol layer) on top,"
+echo "the fake offload target (the NIC) at the bottom. Events go up the stack."
+
+say "1. Create a dummy device and a veth pair, and attach chimney to them"
+run "ip link add dummy0 type dummy && ip link set dummy0 up"
+run "ip link add veth0 type veth peer name veth1 && ip link set veth0 up && ip link set veth1 up"
+cmd "attach dev=dummy0 capacity=8"
+cmd "attach dev=veth0"
+run "ls $D/devices"
+run "cat $D/devices/dummy0/stack"
+
+say "2. Offload a few IPv4 and IPv6 connections"
+echo 1 > $T/events/chimney/enable 2>/dev/null
+echo > $T/trace 2>/dev/null
+cmd "offload dev=dummy0 src=10.0.0.1:40000 dst=10.0.0.2:80"
+A=$(cat $D/last_id)
+cmd "offload dev=dummy0 src=10.0.0.1:40001 dst=10.0.0.2:443"
+B=$(cat $D/last_id)
+cmd "offload dev=dummy0 src=[2001:db8::1]:40002 dst=[2001:db8::2]:443"
+C=$(cat $D/last_id)
+cmd "offload dev=veth0 src=10.9.0.1:5000 dst=10.9.0.2:22"
+run "cat $D/connections"
+
+say "3. Raise each of the four events and see where they went"
+echo "Send backlog change (type 1): the host remembers the pipeline depth"
+cmd "raise id=$A event=backlog bytes=131072"
+echo "Optional retrieve (type 3, LowActivity) with the host declining that reason"
+cmd "policy dev=dummy0 reason=low_activity accept=0"
+cmd "raise id=$A event=retrieve reason=low_activity"
+echo "Disconnect (type 2): receive half closed, the application closes, upload"
+cmd "raise id=$B event=disconnect"
+echo "Abort (type 4): an acceptable RST; the host uploads"
+cmd "raise id=$C event=abort"
+echo "An illegal event: a second abort on a connection already aborted"
+cmd "raise id=$C event=abort"
+sleep 1
+run "cat $D/connections"
+run "grep -E '^(host_event|host_reason_low|host_declined)' $D/devices/dummy0/stats | grep -v ' 0$'"
+echo "The same, hop by hop, in the chimney:* tracepoints:"
+run "grep -o 'chimney_[a-z_]*: .*' $T/trace | head -n 20"
+
+say "4. Take the link down: UPLOAD_ALL terminates everything on it"
+cmd "offload dev=dummy0 src=10.0.0.1:40003 dst=10.0.0.2:80"
+run "ip link set dummy0 down"
+sleep 1
+run "cat $D/connections"
+echo "While it is down, nothing can be offloaded on it:"
+cmd "offload dev=dummy0 src=10.0.0.1:40004 dst=10.0.0.2:80"
+
+say "5. The global counters"
+run "grep -v ' 0$' $D/stats"
+
+say "6. Clean up"
+run "ip link del veth0; ip link del dummy0"
+sleep 1
+run "ls $D/devices | wc -l"
+echo 0 > $T/events/chimney/enable 2>/dev/null
+echo
+echo "That was chimney. Next: README.md (debugfs format, API), make check."
