@@ -6,7 +6,7 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all modules modules_install clean help check demo lint
+.PHONY: all modules modules_install clean help check demo lint bench
 
 all: modules
 
@@ -31,6 +31,10 @@ demo:
 lint:
 	scripts/lint.sh
 
+# The README's scale figures: a million connections on one device.
+bench:
+	scripts/bench.sh
+
 help:
 	@echo 'chimney targets:'
 	@echo '  all / modules    build module/chimney.ko (and kunit/chimney_test.ko if'
@@ -40,5 +44,6 @@ help:
 	@echo '  check            static checks + all tests in a QEMU debug kernel'
 	@echo '  demo             boot a VM and walk a scripted chimney scenario'
 	@echo '  lint             checkpatch, sparse, W=1 and kernel-doc only'
+	@echo '  bench            a million connections on one device (README figures)'
 	@echo 'Kbuild help follows:'
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) help

@@ -8,7 +8,7 @@
 # under $CHIMNEY_CACHE (default ~/.cache/chimney), never inside the repository.
 # A warm cache makes this a no-op; a cold one costs one kernel build.
 #
-# usage: scripts/kernel.sh [--print-src]
+# usage: [CHIMNEY_FLAVOUR=debug|bench] scripts/kernel.sh [--print-src]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +16,13 @@ cache=${CHIMNEY_CACHE:-$HOME/.cache/chimney}
 tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n 1)
 [ -n "$tarball" ] || { echo "kernel.sh: linux-source-6.12 is not installed (apt-get install linux-source-6.12)" >&2; exit 1; }
 pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
-frags=("$here/qemu/kernel.config" "$here/qemu/debug.config")
+# CHIMNEY_FLAVOUR=debug (default): the test kernel with every debug option.
+# CHIMNEY_FLAVOUR=bench: the same kernel without the debug set, for figures.
+case "${CHIMNEY_FLAVOUR:-debug}" in
+debug) frags=("$here/qemu/kernel.config" "$here/qemu/debug.config") ;;
+bench) frags=("$here/qemu/kernel.config") ;;
+*) echo "kernel.sh: unknown CHIMNEY_FLAVOUR ${CHIMNEY_FLAVOUR}" >&2; exit 2 ;;
+esac
 key=$(cat "${frags[@]}" | sha256sum | cut -c1-12)
 
 src=$cache/src-$pkgver

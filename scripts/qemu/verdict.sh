@@ -89,7 +89,12 @@ for k in "$out"/ktap/*.ktap; do
 	if [ "$f" != 0 ]; then
 		fail "suite $suite: $f test case(s) not ok:" \
 			"$(sed -nE 's/^\[[0-9:]+\] \[(FAILED|CRASHED)\] //p' "$out/ktap/$suite.parsed" | paste -sd, -)"
-		[ "$quiet" = 1 ] || grep -E '^ *# |not ok' "$k" | grep -v '# Subtest' | head -n 40 | sed 's/^/    /'
+		# KTAP diagnostics precede their result line: show those of the
+		# failed cases only.
+		[ "$quiet" = 1 ] || awk '
+			/^ *(not )?ok [0-9]/ { if ($1 == "not") printf "%s%s\n", buf, $0; buf = ""; next }
+			/^ *# / && !/# Subtest:/ { buf = buf $0 "\n" }
+		' "$k" | head -n 40 | sed 's/^/    /'
 	elif [ "$e" != 0 ] || [ -z "$summary" ] || [ "$rc" != 0 ]; then
 		fail "suite $suite: kunit.py parse rejected its KTAP (exit $rc; $out/ktap/$suite.parsed)"
 	fi
