@@ -402,8 +402,8 @@ static int chimney_knob_set(void *data, u64 val)
 	}
 	return chimney_target_set_knobs(f->target, &k);
 }
-DEFINE_DEBUGFS_ATTRIBUTE(chimney_knob_fops, chimney_knob_get, chimney_knob_set,
-			 "%lld\n");
+DEFINE_DEBUGFS_ATTRIBUTE_SIGNED(chimney_knob_fops, chimney_knob_get,
+				chimney_knob_set, "%lld\n");
 
 static void chimney_debugfs_device_files(struct chimney_device *cdev,
 					 struct dentry *dir)

@@ -13,6 +13,7 @@
 #                           kunit/chimney_test.ko)
 #   CHIMNEY_SKIP_SELFTEST=1 skip the harness self-test (quick dev loop)
 #   CHIMNEY_SKIP_LINT=1     skip scripts/lint.sh
+#   CHIMNEY_SKIP_STOCK=1    skip scripts/stock.sh (Debian 6.1/6.12 in QEMU, dkms)
 #   CHIMNEY_ACCEL=kvm|tcg   skip the KVM probe;  CHIMNEY_VERBOSE=1 stream the console
 set -euo pipefail
 
@@ -79,6 +80,17 @@ failed=$((failed + f))
 n=$(grep -c '^FAIL: ' "$out/verdict.txt" || true)
 problems=$((problems + n))
 [ "$rc" = 0 ] || [ "$n" != 0 ] || problem "verdict.sh failed without saying why (exit $rc)"
+
+# --- stock Debian kernels (scripts/stock.sh: 6.1 and 6.12 in QEMU, dkms) ------------
+if [ "${CHIMNEY_SKIP_STOCK:-0}" != 1 ] && [ -x "$top/scripts/stock.sh" ]; then
+	echo "check: stock kernels (CHIMNEY_SKIP_STOCK=1 skips them)"
+	rm -f "$out/stock/counts"
+	CHIMNEY_ACCEL=$(cat "$out/run/accel" 2>/dev/null || true) CHIMNEY_OUT="$out" \
+		"$top/scripts/stock.sh" || problem "stock kernels (scripts/stock.sh)"
+	read -r p f < "$out/stock/counts" || { p=0; f=1; }
+	passed=$((passed + p))
+	failed=$((failed + f))
+fi
 
 # --- harness self-test ---------------------------------------------------------------
 if [ "${CHIMNEY_SKIP_SELFTEST:-0}" != 1 ]; then

@@ -17,7 +17,8 @@
 # Output: one KTAP-ish line per test ("ok N stock-6.1 # ..."), a summary line
 # per kernel, and "P F" in $CHIMNEY_OUT/stock/counts.
 # Environment: CHIMNEY_CACHE, CHIMNEY_OUT, CHIMNEY_ACCEL=kvm|tcg,
-#   CHIMNEY_STOCK_TIMEOUT (per VM, default 300), CHIMNEY_SKIP_DKMS=1.
+#   CHIMNEY_STOCK_TIMEOUT (per VM, default 300), CHIMNEY_SKIP_DKMS=1,
+#   CHIMNEY_STOCK_VM_SCRIPT (the in-VM script; to prove a failure fails).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +26,7 @@ top=$(cd "$here/.." && pwd)
 cache=${CHIMNEY_CACHE:-$HOME/.cache/chimney}/stock
 out=${CHIMNEY_OUT:-$HOME/.cache/chimney/out}/stock
 vm_timeout=${CHIMNEY_STOCK_TIMEOUT:-300}
+vm_script=${CHIMNEY_STOCK_VM_SCRIPT:-$here/stock-vm.sh}
 export DEBIAN_FRONTEND=noninteractive
 mkdir -p "$cache" "$out"
 
@@ -35,6 +37,7 @@ n=0
 passed=0
 failed=0
 declare -A summary
+order=()
 
 log() { echo "stock: $*" >&2; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
@@ -131,6 +134,7 @@ accel=${CHIMNEY_ACCEL:-}
 for s in "${series[@]}"; do
 	t0=$(date +%s)
 	name=stock-$s
+	order+=("$s")
 	rel=$(release_of "$s")
 	if [ -z "$rel" ]; then
 		result 0 "$name" "no $s kernel in the apt lists (apt-get update?)"
@@ -176,7 +180,7 @@ for s in "${series[@]}"; do
 	fi
 	rc=0
 	CHIMNEY_ACCEL=$accel "$top/scripts/qemu/run.sh" -k "$vmlinuz" -m 1G -t "$vm_timeout" \
-		-o "$out/vm-$rel" -s "$here/stock-vm.sh" \
+		-o "$out/vm-$rel" -s "$vm_script" \
 		"$out/dummy-$rel.ko" "$ko" > "$out/vm-$rel.out" 2>&1 || rc=$?
 	t3=$(date +%s)
 	res=$out/vm-$rel/result.clean
@@ -221,11 +225,12 @@ if [ "${CHIMNEY_SKIP_DKMS:-0}" != 1 ]; then
 		rm -rf "/usr/src/chimney-$ver"
 	fi
 	result "$ok" dkms-6.1 "dkms add + build chimney/$ver -k ${rel:-?}: $(($(date +%s) - t0))s"
+	order+=(dkms)
 	summary[dkms]="chimney/$ver on ${rel:-?}: $([ $ok = 1 ] && echo PASS || echo FAIL)"
 fi
 
 echo "1..$n"
-for k in "${!summary[@]}"; do
+for k in "${order[@]}"; do
 	echo "stock $k: ${summary[$k]}"
 done
 echo "$passed $failed" > "$out/counts"

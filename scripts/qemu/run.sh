@@ -14,7 +14,8 @@
 #   --append ARGS          extra kernel command line
 #   --probe                only decide KVM or TCG (see below), print it, exit
 #
-# Modules are insmod'ed in the order given. Results in DIR:
+# Modules are insmod'ed in the order given; one argument "m.ko p=v ..."
+# passes module parameters. Results in DIR:
 #   console.log  ttyS0 (kernel log and /init's stderr)
 #   result.txt   ttyS1: the structured results written by /init only
 #   accel        kvm or tcg;  status  QEMU's exit status (124 = timeout)

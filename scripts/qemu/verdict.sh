@@ -92,8 +92,9 @@ for k in "$out"/ktap/*.ktap; do
 		# KTAP diagnostics precede their result line: show those of the
 		# failed cases only.
 		[ "$quiet" = 1 ] || awk '
-			/^ *(not )?ok [0-9]/ { if ($1 == "not") printf "%s%s\n", buf, $0; buf = ""; next }
-			/^ *# / && !/# Subtest:/ { buf = buf $0 "\n" }
+			/^ +(not )?ok [0-9]/ { if ($1 == "not") printf "%s%s\n", buf, $0; buf = ""; next }
+			/^ *(KTAP version|1\.\.|# Subtest:)/ { next }
+			/^ / { buf = buf $0 "\n" }
 		' "$k" | head -n 40 | sed 's/^/    /'
 	elif [ "$e" != 0 ] || [ -z "$summary" ] || [ "$rc" != 0 ]; then
 		fail "suite $suite: kunit.py parse rejected its KTAP (exit $rc; $out/ktap/$suite.parsed)"

@@ -1,1 +1,0 @@
-savedcmd_/work/main/kunit/chimney_test.ko := ld -r -m elf_x86_64 -z noexecstack --no-warn-rwx-segments --build-id=sha1  -T scripts/module.lds -o /work/main/kunit/chimney_test.ko /work/main/kunit/chimney_test.o /work/main/kunit/chimney_test.mod.o /work/main/.module-common.o

@@ -1,1 +1,0 @@
-savedcmd_/work/main/kunit/chimney_test.mod := printf '%s\n'   module.o util.o enum_test.o handle_test.o rules_test.o rundown_test.o table_test.o target_test.o host_test.o cmd_test.o notify_test.o | awk '!x[$$0]++ { print("/work/main/kunit/"$$0) }' > /work/main/kunit/chimney_test.mod

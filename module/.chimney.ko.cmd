@@ -1,1 +1,0 @@
-savedcmd_/work/main/module/chimney.ko := ld -r -m elf_x86_64 -z noexecstack --no-warn-rwx-segments --build-id=sha1  -T scripts/module.lds -o /work/main/module/chimney.ko /work/main/module/chimney.o /work/main/module/chimney.mod.o /work/main/.module-common.o

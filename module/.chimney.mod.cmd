@@ -1,1 +1,0 @@
-savedcmd_/work/main/module/chimney.mod := printf '%s\n'   main.o table.o stack.o offload.o event.o stats.o target.o host.o device.o notify.o debugfs.o cmd.o trace.o | awk '!x[$$0]++ { print("/work/main/module/"$$0) }' > /work/main/module/chimney.mod
