@@ -156,24 +156,11 @@ static void ct_bad_desc(const struct ct_bad_cmd *c, char *desc)
 
 KUNIT_ARRAY_PARAM(ct_bad, ct_bad_cmds, ct_bad_desc);
 
-static struct chimney_device *ct_cmd_dev(struct kunit *test,
-					 unsigned int capacity)
-{
-	struct net_device *dev = ct_netdev(test, "ctcmd%d");
-	struct chimney_device *cdev;
-
-	KUNIT_ASSERT_EQ(test, chimney_device_attach(dev, capacity), 0);
-	mutex_lock(&chimney_devices_lock);
-	cdev = chimney_device_find(dev);
-	mutex_unlock(&chimney_devices_lock);
-	KUNIT_ASSERT_NOT_NULL(test, cdev);
-	return cdev;
-}
 
 static void chimney_cmd_rejects(struct kunit *test)
 {
 	const struct ct_bad_cmd *c = test->param_value;
-	struct chimney_device *cdev = ct_cmd_dev(test, 1);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "ctcmd%d"), 1);
 	struct chimney_tuple t;
 	struct ct_state *before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
 	struct ct_state *after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
@@ -209,7 +196,7 @@ static void chimney_cmd_rejects(struct kunit *test)
 
 static void chimney_cmd_overlong(struct kunit *test)
 {
-	struct chimney_device *cdev = ct_cmd_dev(test, 1);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "ctcmd%d"), 1);
 	char *line = kunit_kzalloc(test, CHIMNEY_CMD_MAX + 8, GFP_KERNEL);
 	struct ct_state *before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
 	struct ct_state *after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
@@ -240,7 +227,7 @@ static __printf(2, 3) int ct_cmd(struct kunit *test, const char *fmt, ...)
 
 static void chimney_cmd_scenario(struct kunit *test)
 {
-	struct chimney_device *cdev = ct_cmd_dev(test, 8);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "ctcmd%d"), 8);
 	struct chimney_host *host = cdev->host;
 	const char *dev = cdev->dev->name;
 	struct chimney_target_knobs k;

@@ -17,18 +17,6 @@
 #include "target.h"
 #include "util.h"
 
-static struct chimney_device *ct_host_dev(struct kunit *test)
-{
-	struct net_device *dev = ct_netdev(test, "cthost%d");
-	struct chimney_device *cdev;
-
-	KUNIT_ASSERT_EQ(test, chimney_device_attach(dev, 64), 0);
-	mutex_lock(&chimney_devices_lock);
-	cdev = chimney_device_find(dev);
-	mutex_unlock(&chimney_devices_lock);
-	KUNIT_ASSERT_NOT_NULL(test, cdev);
-	return cdev;
-}
 
 static u64 ct_host_conn(struct kunit *test, struct chimney_device *cdev,
 			u16 port)
@@ -88,7 +76,7 @@ KUNIT_ARRAY_PARAM(ct_reason, ct_reason_cases, ct_reason_desc);
 static void chimney_host_retrieve_policy(struct kunit *test)
 {
 	const struct ct_reason_case *c = test->param_value;
-	struct chimney_device *cdev = ct_host_dev(test);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cthost%d"), 64);
 	int err;
 	u64 id;
 
@@ -120,7 +108,7 @@ static void chimney_host_retrieve_policy(struct kunit *test)
 
 static void chimney_host_abort_and_disconnect(struct kunit *test)
 {
-	struct chimney_device *cdev = ct_host_dev(test);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cthost%d"), 64);
 	u64 a = ct_host_conn(test, cdev, 1100);
 	u64 d = ct_host_conn(test, cdev, 1101);
 
@@ -138,7 +126,7 @@ static void chimney_host_abort_and_disconnect(struct kunit *test)
 
 static void chimney_host_backlog_remembered(struct kunit *test)
 {
-	struct chimney_device *cdev = ct_host_dev(test);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cthost%d"), 64);
 	u64 id = ct_host_conn(test, cdev, 1200);
 	struct chimney_conn *conn;
 
@@ -160,7 +148,7 @@ static void chimney_host_backlog_remembered(struct kunit *test)
 
 static void chimney_host_upload_all(struct kunit *test)
 {
-	struct chimney_device *cdev = ct_host_dev(test);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cthost%d"), 64);
 	u64 id[8];
 	int i;
 
@@ -178,7 +166,7 @@ static void chimney_host_upload_all(struct kunit *test)
 
 static void chimney_host_policy_misuse(struct kunit *test)
 {
-	struct chimney_device *cdev = ct_host_dev(test);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cthost%d"), 64);
 
 	KUNIT_EXPECT_EQ(test, chimney_host_set_policy(cdev->host, 0, false), -EINVAL);
 	KUNIT_EXPECT_EQ(test, chimney_host_set_policy(cdev->host, 12, false), -EINVAL);

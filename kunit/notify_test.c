@@ -53,16 +53,6 @@ static void ct_settle(struct chimney_device *cdev)
 	chimney_flush();
 }
 
-static struct chimney_device *ct_nfy_attach(struct kunit *test,
-					    struct net_device *dev)
-{
-	struct chimney_device *cdev;
-
-	KUNIT_ASSERT_EQ(test, chimney_device_attach(dev, 64), 0);
-	cdev = ct_find(dev);
-	KUNIT_ASSERT_NOT_NULL(test, cdev);
-	return cdev;
-}
 
 static int ct_nfy_offload(struct chimney_device *cdev, u32 saddr, u16 port)
 {
@@ -113,7 +103,7 @@ static void chimney_notify_preexisting(struct kunit *test)
 static void chimney_notify_down_up(struct kunit *test)
 {
 	struct net_device *dev = ct_netdev(test, "ctnfy%d");
-	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	struct chimney_device *cdev = ct_attach(test, dev, 64);
 	int i;
 
 	for (i = 0; i < 3; i++)
@@ -136,7 +126,7 @@ static void chimney_notify_down_up(struct kunit *test)
 static void chimney_notify_mtu_invalidates(struct kunit *test)
 {
 	struct net_device *dev = ct_netdev(test, "ctnfy%d");
-	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	struct chimney_device *cdev = ct_attach(test, dev, 64);
 	int i, err;
 
 	for (i = 0; i < 3; i++)
@@ -154,7 +144,7 @@ static void chimney_notify_mtu_invalidates(struct kunit *test)
 static void chimney_notify_hwaddr_invalidates(struct kunit *test)
 {
 	struct net_device *dev = ct_netdev(test, "ctnfy%d");
-	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	struct chimney_device *cdev = ct_attach(test, dev, 64);
 	struct sockaddr sa = { .sa_family = dev->type };
 	int err;
 
@@ -174,7 +164,7 @@ static void chimney_notify_hwaddr_invalidates(struct kunit *test)
 static void chimney_notify_rename(struct kunit *test)
 {
 	struct net_device *dev = ct_netdev(test, "ctnfy%d");
-	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	struct chimney_device *cdev = ct_attach(test, dev, 64);
 	char old[IFNAMSIZ];
 	int err;
 
@@ -209,7 +199,7 @@ static void chimney_notify_rename(struct kunit *test)
 static void chimney_notify_unregister(struct kunit *test)
 {
 	struct net_device *dev = ct_netdev_unmanaged(test, "ctnfy%d");
-	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	struct chimney_device *cdev = ct_attach(test, dev, 64);
 	unsigned int before = chimney_table_count();
 	int i;
 
@@ -225,7 +215,7 @@ static void chimney_notify_unregister(struct kunit *test)
 static void chimney_notify_inet_addr(struct kunit *test)
 {
 	struct net_device *dev = ct_netdev(test, "ctnfy%d");
-	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	struct chimney_device *cdev = ct_attach(test, dev, 64);
 	struct in_device *in_dev = kunit_kzalloc(test, sizeof(*in_dev), GFP_KERNEL);
 	struct in_ifaddr ifa = { .ifa_local = htonl(0x0a000001) };
 
@@ -250,7 +240,7 @@ static void chimney_notify_inet_addr(struct kunit *test)
 static void chimney_notify_inet6_addr(struct kunit *test)
 {
 	struct net_device *dev = ct_netdev(test, "ctnfy%d");
-	struct chimney_device *cdev = ct_nfy_attach(test, dev);
+	struct chimney_device *cdev = ct_attach(test, dev, 64);
 	struct inet6_dev *idev = kunit_kzalloc(test, sizeof(*idev), GFP_KERNEL);
 	struct inet6_ifaddr *ifa = kunit_kzalloc(test, sizeof(*ifa), GFP_KERNEL);
 	struct chimney_tuple t = { .family = AF_INET6 };

@@ -21,19 +21,6 @@
 #include "target.h"
 #include "util.h"
 
-static struct chimney_device *ct_attach(struct kunit *test,
-					struct net_device *dev,
-					unsigned int capacity)
-{
-	struct chimney_device *cdev;
-
-	KUNIT_ASSERT_EQ(test, chimney_device_attach(dev, capacity), 0);
-	mutex_lock(&chimney_devices_lock);
-	cdev = chimney_device_find(dev);
-	mutex_unlock(&chimney_devices_lock);
-	KUNIT_ASSERT_NOT_NULL(test, cdev);
-	return cdev;
-}
 
 static void ct_tuple6(struct chimney_tuple *t, u16 sport)
 {

@@ -17,19 +17,6 @@
 #include "target.h"
 #include "util.h"
 
-static struct chimney_device *ct_tgt_dev(struct kunit *test,
-					 unsigned int capacity)
-{
-	struct net_device *dev = ct_netdev(test, "cttarget%d");
-	struct chimney_device *cdev;
-
-	KUNIT_ASSERT_EQ(test, chimney_device_attach(dev, capacity), 0);
-	mutex_lock(&chimney_devices_lock);
-	cdev = chimney_device_find(dev);
-	mutex_unlock(&chimney_devices_lock);
-	KUNIT_ASSERT_NOT_NULL(test, cdev);
-	return cdev;
-}
 
 static void ct_tgt_done(struct kunit *test, struct chimney_device *cdev)
 {
@@ -58,7 +45,7 @@ static enum chimney_conn_state ct_state(u64 id)
 
 static void chimney_target_capacity(struct kunit *test)
 {
-	struct chimney_device *cdev = ct_tgt_dev(test, 3);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 3);
 	struct chimney_target_knobs k;
 	u64 id[3], extra;
 	int i;
@@ -86,7 +73,7 @@ static void chimney_target_capacity(struct kunit *test)
 
 static void chimney_target_async_completion(struct kunit *test)
 {
-	struct chimney_device *cdev = ct_tgt_dev(test, 8);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
 	struct chimney_target_knobs k;
 	u64 id;
 	int i;
@@ -126,7 +113,7 @@ static void chimney_target_async_completion(struct kunit *test)
 
 static void chimney_target_injected_failures(struct kunit *test)
 {
-	struct chimney_device *cdev = ct_tgt_dev(test, 8);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
 	struct chimney_stack *stack = cdev->target->layer.stack;
 	struct chimney_target_knobs k;
 	s64 failed = atomic64_read(&stack->stats.offload_failed);
@@ -155,7 +142,7 @@ static void chimney_target_injected_failures(struct kunit *test)
 
 static void chimney_target_backlog_hysteresis(struct kunit *test)
 {
-	struct chimney_device *cdev = ct_tgt_dev(test, 8);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
 	struct chimney_target *t = cdev->target;
 	struct chimney_target_knobs k;
 	u32 backlog;
@@ -195,7 +182,7 @@ static void chimney_target_backlog_hysteresis(struct kunit *test)
 
 static void chimney_target_hw_failure_sequence(struct kunit *test)
 {
-	struct chimney_device *cdev = ct_tgt_dev(test, 8);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
 	struct chimney_target *t = cdev->target;
 	struct chimney_host *host = cdev->host;
 	u64 id;
@@ -221,7 +208,7 @@ static void chimney_target_hw_failure_sequence(struct kunit *test)
 
 static void chimney_target_stats_per_family(struct kunit *test)
 {
-	struct chimney_device *cdev = ct_tgt_dev(test, 8);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
 	struct chimney_target *t = cdev->target;
 	struct chimney_tuple t6 = { .family = AF_INET6 };
 	u64 id4, id6;

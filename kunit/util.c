@@ -11,6 +11,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
 
+#include "device.h"
 #include "util.h"
 
 static netdev_tx_t ct_xmit(struct sk_buff *skb, struct net_device *dev)
@@ -40,30 +41,7 @@ static void ct_netdev_release(void *data)
 	unregister_netdev(data);
 }
 
-/* A registered Ethernet-like device, unregistered when the test ends. */
-struct net_device *ct_netdev(struct kunit *test, const char *name)
-{
-	struct net_device *dev;
-	int err;
-
-	dev = alloc_netdev(0, name, NET_NAME_USER, ct_setup);
-	KUNIT_ASSERT_NOT_NULL(test, dev);
-	eth_hw_addr_random(dev);
-	err = register_netdev(dev);
-	if (err)
-		free_netdev(dev);
-	KUNIT_ASSERT_EQ(test, err, 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ct_netdev_release,
-							dev), 0);
-	/* Offloads need the link up. */
-	rtnl_lock();
-	err = dev_open(dev, NULL);
-	rtnl_unlock();
-	KUNIT_ASSERT_EQ(test, err, 0);
-	return dev;
-}
-
-/* Like ct_netdev(), but the test unregisters it itself. */
+/* A registered, up, Ethernet-like device; the test unregisters it. */
 struct net_device *ct_netdev_unmanaged(struct kunit *test, const char *name)
 {
 	struct net_device *dev;
@@ -76,11 +54,36 @@ struct net_device *ct_netdev_unmanaged(struct kunit *test, const char *name)
 	if (err)
 		free_netdev(dev);
 	KUNIT_ASSERT_EQ(test, err, 0);
+	/* Offloads need the link up. */
 	rtnl_lock();
 	err = dev_open(dev, NULL);
 	rtnl_unlock();
 	KUNIT_EXPECT_EQ(test, err, 0);
 	return dev;
+}
+
+/* Like ct_netdev_unmanaged(), unregistered when the test ends. */
+struct net_device *ct_netdev(struct kunit *test, const char *name)
+{
+	struct net_device *dev = ct_netdev_unmanaged(test, name);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ct_netdev_release,
+							dev), 0);
+	return dev;
+}
+
+/* chimney's own host and fake target on @dev (not public API). */
+struct chimney_device *ct_attach(struct kunit *test, struct net_device *dev,
+				 unsigned int capacity)
+{
+	struct chimney_device *cdev;
+
+	KUNIT_ASSERT_EQ(test, chimney_device_attach(dev, capacity), 0);
+	mutex_lock(&chimney_devices_lock);
+	cdev = chimney_device_find(dev);
+	mutex_unlock(&chimney_devices_lock);
+	KUNIT_ASSERT_NOT_NULL(test, cdev);
+	return cdev;
 }
 
 static struct ct_layer *to_ct(struct chimney_layer *layer)

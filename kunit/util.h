@@ -77,6 +77,9 @@ struct ct_stack {
 
 struct net_device *ct_netdev(struct kunit *test, const char *name);
 struct net_device *ct_netdev_unmanaged(struct kunit *test, const char *name);
+struct chimney_device;
+struct chimney_device *ct_attach(struct kunit *test, struct net_device *dev,
+				 unsigned int capacity);
 struct ct_stack *ct_stack_create(struct kunit *test, struct net_device *dev,
 				 int nr_im);
 int ct_offload(struct ct_stack *st, struct ct_tcb *tcb, u16 sport);
