@@ -212,6 +212,39 @@ static void chimney_notify_unregister(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chimney_table_count(), before);
 }
 
+/*
+ * A move to another namespace, as chimney's notifier sees it: unregister
+ * in the old namespace, then register in the new one (what
+ * dev_change_net_namespace() sends). KUnit cannot create a namespace; the
+ * shell test moves a veth end for real with ip link set netns.
+ */
+static void chimney_notify_netns_move(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "ctns%d");
+	struct netdev_notifier_info info = { .dev = dev };
+	unsigned int before = chimney_table_count();
+	struct chimney_device *cdev;
+	int i;
+
+	ct_patterns(test, "ctns*");
+	chimney_notify_rescan();
+	ct_settle(NULL);
+	cdev = ct_find(dev);
+	KUNIT_ASSERT_NOT_NULL(test, cdev);
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, ct_nfy_offload(cdev, 0x0a000001, 100 + i), 0);
+
+	chimney_netdev_event(NULL, NETDEV_UNREGISTER, &info);
+	chimney_netdev_event(NULL, NETDEV_REGISTER, &info);
+	ct_settle(NULL);
+	/* Torn down, references dropped, and attached afresh: empty. */
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), before);
+	cdev = ct_find(dev);
+	KUNIT_ASSERT_NOT_NULL(test, cdev);
+	KUNIT_EXPECT_EQ(test, ct_live(cdev), 0U);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+}
+
 static void chimney_notify_inet_addr(struct kunit *test)
 {
 	struct net_device *dev = ct_netdev(test, "ctnfy%d");
@@ -279,6 +312,7 @@ static struct kunit_case chimney_notify_cases[] = {
 	KUNIT_CASE(chimney_notify_hwaddr_invalidates),
 	KUNIT_CASE(chimney_notify_rename),
 	KUNIT_CASE(chimney_notify_unregister),
+	KUNIT_CASE(chimney_notify_netns_move),
 	KUNIT_CASE(chimney_notify_inet_addr),
 	KUNIT_CASE(chimney_notify_inet6_addr),
 	{}

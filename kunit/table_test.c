@@ -128,6 +128,10 @@ static void chimney_table_iterate_while_removing(struct kunit *test)
 	task = kthread_run(ct_walk_thread, w, "ct_walk");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	get_task_struct(task);
+	/* The walker is running before anything is removed. */
+	for (i = 0; i < 10000 && !READ_ONCE(w->walks); i++)
+		usleep_range(1000, 2000);
+	KUNIT_ASSERT_GT(test, READ_ONCE(w->walks), 0UL);
 
 	/* Upload-all through the host removes them under the walker. */
 	chimney_device_upload_all(cdev);

@@ -79,8 +79,9 @@ static void chimney_target_async_completion(struct kunit *test)
 	int i;
 
 	chimney_target_get_knobs(cdev->target, &k);
-	k.initiate_delay_ms = 50;
-	k.terminate_delay_ms = 50;
+	/* Long enough that a slow (TCG) VM still sees the pending states. */
+	k.initiate_delay_ms = 1000;
+	k.terminate_delay_ms = 1000;
 	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
 
 	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 300, &id), 0);
@@ -90,7 +91,7 @@ static void chimney_target_async_completion(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chimney_target_raise(cdev->target, id,
 						   CHIMNEY_EVENT_ABORT, 0),
 			-EPROTO);
-	for (i = 0; i < 200 && ct_state(id) == CHIMNEY_CONN_OFFLOADING; i++)
+	for (i = 0; i < 1000 && ct_state(id) == CHIMNEY_CONN_OFFLOADING; i++)
 		usleep_range(10000, 11000);
 	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_OFFLOADED);
 
@@ -100,7 +101,7 @@ static void chimney_target_async_completion(struct kunit *test)
 			0);
 	chimney_host_flush(cdev->host);
 	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_TERMINATING);
-	for (i = 0; i < 200 && ct_state(id) != CHIMNEY_CONN_TERMINATED; i++)
+	for (i = 0; i < 1000 && ct_state(id) != CHIMNEY_CONN_TERMINATED; i++)
 		usleep_range(10000, 11000);
 	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_TERMINATED);
 

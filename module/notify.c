@@ -220,8 +220,8 @@ static void chimney_devev_queue(struct net_device *dev,
 	queue_work(chimney_notify_wq, &ev->work);
 }
 
-static int chimney_netdev_event(struct notifier_block *nb,
-				unsigned long event, void *ptr)
+VISIBLE_IF_KUNIT int chimney_netdev_event(struct notifier_block *nb,
+					  unsigned long event, void *ptr)
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 
@@ -256,6 +256,7 @@ static int chimney_netdev_event(struct notifier_block *nb,
 	}
 	return NOTIFY_DONE;
 }
+EXPORT_SYMBOL_IF_KUNIT(chimney_netdev_event);
 
 VISIBLE_IF_KUNIT int chimney_inetaddr_event(struct notifier_block *nb,
 				  unsigned long event, void *ptr)

@@ -13,6 +13,8 @@ void chimney_notify_rescan(void);
 
 struct notifier_block;
 #if IS_ENABLED(CONFIG_KUNIT)
+int chimney_netdev_event(struct notifier_block *nb, unsigned long event,
+			 void *ptr);
 int chimney_inetaddr_event(struct notifier_block *nb, unsigned long event,
 			   void *ptr);
 int chimney_inet6addr_event(struct notifier_block *nb, unsigned long event,

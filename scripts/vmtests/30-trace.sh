@@ -14,7 +14,7 @@ ip link add dummy2 type dummy
 ip link set dummy2 up
 cmd "attach dev=dummy2"
 # A slow initiate: the event raised meanwhile is a violation.
-echo 300 > $D/devices/dummy2/initiate_delay_ms
+echo 3000 > $D/devices/dummy2/initiate_delay_ms
 id=$(offload dummy2 10.3.0.1:1000 10.3.0.2:80)
 cmd_err "raise id=$id event=backlog bytes=5"
 wait_for "initiate completion" sh -c "grep -q '^$id .* offloaded ' $D/connections"
