@@ -41,6 +41,12 @@ problem() {
 	problems=$((problems + 1))
 }
 
+# --- packages (a no-op when all are installed) -----------------------------------
+if ! "$top/scripts/deps.sh"; then
+	problem "missing packages (scripts/deps.sh)"
+	finish
+fi
+
 # --- static checks ---------------------------------------------------------------
 if [ "${CHIMNEY_SKIP_LINT:-0}" != 1 ] && [ -x "$top/scripts/lint.sh" ]; then
 	echo "check: lint"

@@ -9,19 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 
-need=()
-for p in linux-source-6.12 qemu-system-x86 busybox-static iproute2 bc bison \
-	 flex libelf-dev libssl-dev cpio xz-utils kmod dwarves python3 rsync \
-	 build-essential; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	echo "demo: installing ${need[*]}"
-	[ "$(id -u)" = 0 ] || { echo "demo: run as root to install packages" >&2; exit 1; }
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+"$here/deps.sh"
 
 echo "demo: test kernel (first run builds it, about 5 minutes)"
 kdir=$("$top/scripts/kernel.sh")
