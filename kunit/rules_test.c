@@ -6,6 +6,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/irq_work.h>
 #include <chimney/chimney.h>
 
 #include "conn.h"
@@ -373,6 +374,44 @@ static void chimney_rule_no_target(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chimney_layer_unregister(&top), 0);
 }
 
+struct ct_irq {
+	struct irq_work work;
+	struct ct_fixture *f;
+	int err;
+	bool hardirq;
+};
+
+static void ct_irq_raise(struct irq_work *work)
+{
+	struct ct_irq *ci = container_of(work, struct ct_irq, work);
+
+	ci->hardirq = in_hardirq();
+	ci->err = chimney_indicate_event(&ci->f->st->target.layer,
+					 ci->f->tc->upper, CHIMNEY_EVENT_ABORT, 0);
+}
+
+/* Hard interrupt context is above DISPATCH_LEVEL: refused, not delivered. */
+static void chimney_rule_hardirq(struct kunit *test)
+{
+	struct ct_irq *ci = kunit_kzalloc(test, sizeof(*ci), GFP_KERNEL);
+	struct ct_fixture f;
+	s64 before;
+
+	KUNIT_ASSERT_NOT_NULL(test, ci);
+	ct_fixture(test, &f, 0);
+	ci->f = &f;
+	init_irq_work(&ci->work, ct_irq_raise);
+	before = ct_rule(CHIMNEY_RULE_HARDIRQ);
+	KUNIT_ASSERT_TRUE(test, irq_work_queue(&ci->work));
+	irq_work_sync(&ci->work);
+	if (!ci->hardirq)
+		kunit_skip(test, "irq_work did not run in hard interrupt context");
+	KUNIT_EXPECT_EQ(test, ci->err, -EPERM);
+	KUNIT_EXPECT_EQ(test, ct_rule(CHIMNEY_RULE_HARDIRQ), before + 1);
+	KUNIT_EXPECT_EQ(test, f.st->nr_log, 0);
+	ct_fixture_end(test, &f);
+}
+
 static void chimney_rule_status_routing(struct kunit *test)
 {
 	struct ct_fixture f;
@@ -397,6 +436,7 @@ static struct kunit_case chimney_rules_cases[] = {
 	KUNIT_CASE(chimney_rule_initiate_misuse),
 	KUNIT_CASE(chimney_rule_no_target),
 	KUNIT_CASE(chimney_rule_status_routing),
+	KUNIT_CASE(chimney_rule_hardirq),
 	{}
 };
 
