@@ -45,5 +45,5 @@ help:
 	@echo '  demo             boot a VM and walk a scripted chimney scenario'
 	@echo '  lint             checkpatch, sparse, W=1 and kernel-doc only'
 	@echo '  bench            a million connections on one device (README figures)'
-	@echo 'Kbuild help follows:'
-	@$(MAKE) -C $(KDIR) M=$(CURDIR) help
+	@echo 'Kbuild help for external modules (needs KDIR) follows:'
+	-@$(MAKE) -C $(KDIR) M=$(CURDIR) help
