@@ -95,9 +95,16 @@ unsigned int chimney_notify_capacity(void)
 	return READ_ONCE(chimney_capacity);
 }
 
+/* Should the patterns give @dev an offload target? Never loopback. */
+static bool chimney_notify_wants(const struct net_device *dev)
+{
+	return !(dev->flags & IFF_LOOPBACK) && chimney_notify_match(dev->name);
+}
+
 /*
  * Attach every existing device that matches the patterns now: what the
  * notifier's replay does at load, for a pattern changed at run time.
+ * The namespace list is net_rwsem's, each device list RTNL's.
  */
 void chimney_notify_rescan(void)
 {
@@ -107,12 +114,13 @@ void chimney_notify_rescan(void)
 	if (!chimney_notify_wq)
 		return;
 	rtnl_lock();
+	down_read(&net_rwsem);
 	for_each_net(net)
 		for_each_netdev(net, dev)
-			if (!(dev->flags & IFF_LOOPBACK) &&
-			    chimney_notify_match(dev->name))
+			if (chimney_notify_wants(dev))
 				chimney_devev_queue(dev, CHIMNEY_DEVEV_ATTACH, 0,
 						    NULL, GFP_KERNEL);
+	up_read(&net_rwsem);
 	rtnl_unlock();
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_notify_rescan);
@@ -158,7 +166,7 @@ static void chimney_devev_work(struct work_struct *work)
 	if (ev->kind == CHIMNEY_DEVEV_ATTACH) {
 		/* Re-checked here: the device may be gone again already. */
 		if (dev->reg_state == NETREG_REGISTERED &&
-		    chimney_notify_match(dev->name))
+		    chimney_notify_wants(dev))
 			chimney_device_attach(dev, chimney_notify_capacity());
 		goto out;
 	}
@@ -229,7 +237,7 @@ VISIBLE_IF_KUNIT int chimney_netdev_event(struct notifier_block *nb,
 		return NOTIFY_DONE;
 	switch (event) {
 	case NETDEV_REGISTER:
-		if (chimney_notify_match(dev->name))
+		if (chimney_notify_wants(dev))
 			chimney_devev_queue(dev, CHIMNEY_DEVEV_ATTACH, 0, NULL,
 					    GFP_KERNEL);
 		break;
