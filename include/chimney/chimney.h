@@ -110,10 +110,28 @@ static inline bool chimney_upload_reason_mandatory(u32 reason)
 	}
 }
 
-/* Status indications a target raises for the whole device (NDIS_STATUS_*). */
+/*
+ * Status indications a target raises for the whole device (NDIS_STATUS_*),
+ * with chimney_indicate_status(), and what the protocol layer does on each
+ * (spec section e):
+ *  - OFFLOAD_PAUSE: offload nothing new until OFFLOAD_RESUME; what is in
+ *    flight may still complete.
+ *  - UPLOAD_ALL: terminate every offloaded connection, and each initiate
+ *    still pending as soon as it completes; offload nothing new until
+ *    OFFLOAD_RESUME.
+ *  - OFFLOAD_RESUME: offload again, after re-reading the target's
+ *    capabilities (its capacity may have changed: capabilities only change
+ *    between a PAUSE and a RESUME).
+ * Link down is the target's business, as on a NIC: a target is expected to
+ * raise UPLOAD_ALL and refuse initiates (-ENETDOWN) while the link is down,
+ * and OFFLOAD_RESUME when it comes back up. chimney's own target does.
+ */
 #define CHIMNEY_STATUS_OFFLOAD_PAUSE	0x40020001
 #define CHIMNEY_STATUS_UPLOAD_ALL	0x40020002
 #define CHIMNEY_STATUS_OFFLOAD_RESUME	0x40020003
+
+/* Most layers one device's stack may hold (protocol + intermediates + target). */
+#define CHIMNEY_MAX_DEPTH	16
 
 /* SendBacklogSize value meaning "the target does not compute a backlog". */
 #define CHIMNEY_BACKLOG_UNSUPPORTED	0xffffffffU
@@ -182,12 +200,16 @@ struct chimney_layer;
  * struct chimney_layer_ops - what a layer implements
  * @event: ProtocolTcpOffloadEvent. Called with BH disabled (the emulation of
  *	DISPATCH_LEVEL), must not sleep. @own is this layer's own handle. An
- *	intermediate layer forwards the event unchanged with
- *	chimney_indicate_event() on the upper handle it stored at initiate.
- *	Required for every layer above the target.
+ *	intermediate layer forwards the event unchanged, once, with
+ *	chimney_indicate_event() on the upper handle it stored at initiate,
+ *	from inside this op (that is how the framework tells a forward from a
+ *	new event). NDIS does not serialise events per connection: this op may
+ *	run on several CPUs at once for the same @own. Required for every
+ *	layer above the target.
  * @status: optional; a device-wide status indication (CHIMNEY_STATUS_*)
- *	travelling up. Process context. An intermediate layer forwards it with
- *	chimney_indicate_status().
+ *	travelling up. Process context, no framework lock held; the layer is
+ *	kept registered until it returns. An intermediate layer forwards it
+ *	with chimney_indicate_status().
  * @initiate: MiniportInitiateOffload, required below the top. @upper is the
  *	handle of the layer above. An intermediate layer allocates its entry,
  *	remembers @upper and calls chimney_offload_forward_initiate() with the
@@ -195,20 +217,38 @@ struct chimney_layer;
  *	with chimney_initiate_offload_complete(). Return 0 when the operation
  *	was taken (completed or pending) or a negative errno when it was
  *	refused outright, in which case nothing must be completed.
- *	Process context.
+ *	Process context. A target must eventually complete every initiate it
+ *	took: device removal and chimney_layer_unregister() wait for it.
  * @initiate_complete: the initiate of the connection on @own finished with
  *	@status (0 or negative errno). On success @own->lower_context holds the
  *	lower layer's context. An intermediate layer writes its entry into its
- *	upper handle's lower_context (on success) and completes upwards. Any
- *	context. Required for every layer above the target.
+ *	upper handle's lower_context (on success) and completes upwards. If it
+ *	fails upwards an initiate that succeeded below it (@status 0 here), it
+ *	must keep @own: the framework then terminates the connection below it
+ *	and @terminate_complete arrives on @own. Any context except hard
+ *	interrupt; must not sleep. Required for every layer above the target.
  * @terminate: MiniportTerminateOffload, required below the top. @context is
  *	what this layer wrote into the upper handle's lower_context. Complete
- *	it, now or later, with chimney_terminate_offload_complete(). Process
- *	context.
+ *	it, now or later, with chimney_terminate_offload_complete(). Return 0
+ *	when taken, or a negative errno to refuse (the connection then stays
+ *	offloaded; a terminate the framework started itself, on device removal
+ *	or unregister, is retried with a back-off and a warning). Process
+ *	context, no framework lock held.
  * @terminate_complete: the terminate of the connection on @own finished;
  *	no upcall on any layer of it is in flight and none will start. @status
  *	is 0, or -EIO when the lower layer lost the delegated state. Process
- *	context. After it returns the framework forgets @own.
+ *	context, no framework lock held; it may run before the call that
+ *	started the terminate returns, on the same thread. The protocol layer
+ *	also gets it for terminates it did not ask for (device removal, a
+ *	layer unregistering with connections live). After it returns the
+ *	framework forgets @own.
+ * @unbind: optional; the device is going away (NETDEV_UNREGISTER, including
+ *	a move to another network namespace) and the framework has terminated
+ *	every connection of the stack through its layers and removed @layer
+ *	from it. Called once, process context, no framework lock held. From
+ *	now on chimney_layer_unregister() on @layer returns -ENODEV (it waits
+ *	for this op to return when called from another thread); the owner may
+ *	free @layer in here or later, or register it on another device.
  */
 struct chimney_layer_ops {
 	void (*event)(struct chimney_layer *layer,
@@ -224,6 +264,7 @@ struct chimney_layer_ops {
 	void (*terminate_complete)(struct chimney_layer *layer,
 				   struct chimney_offload_handle *own,
 				   int status);
+	void (*unbind)(struct chimney_layer *layer);
 };
 
 /**
