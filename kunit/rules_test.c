@@ -311,13 +311,39 @@ static void chimney_rule_registration(struct kunit *test)
 	f.tcb = kunit_kzalloc(test, sizeof(*f.tcb), GFP_KERNEL);
 	KUNIT_ASSERT_EQ(test, ct_offload(f.st, f.tcb, 2003), 0);
 	/* Layers are frozen while a connection is offloaded. */
-	KUNIT_EXPECT_EQ(test, chimney_layer_unregister(&f.st->target.layer),
-			-EBUSY);
 	KUNIT_EXPECT_EQ(test, chimney_layer_register(dev, &im,
 						     CHIMNEY_LAYER_INTERMEDIATE),
 			-EBUSY);
 	KUNIT_EXPECT_NULL(test, im.stack);
-	ct_fixture_end(test, &f);
+	/* Leaving with connections live uploads them first. */
+	KUNIT_EXPECT_EQ(test, chimney_layer_unregister(&f.st->target.layer), 0);
+	KUNIT_EXPECT_TRUE(test, f.tcb->terminated);
+	KUNIT_EXPECT_EQ(test, chimney_layer_unregister(&f.st->target.layer),
+			-EINVAL);
+}
+
+/* A stack holds at most CHIMNEY_MAX_DEPTH layers (the per-CPU upcall frames). */
+static void chimney_rule_max_depth(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "ctrules%d");
+	struct chimney_layer *im;
+	int i;
+
+	im = kunit_kcalloc(test, CHIMNEY_MAX_DEPTH + 1, sizeof(*im), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, im);
+	for (i = 0; i <= CHIMNEY_MAX_DEPTH; i++) {
+		im[i].name = "im";
+		im[i].ops = &ct_im_like_ops;
+	}
+	for (i = 0; i < CHIMNEY_MAX_DEPTH; i++)
+		KUNIT_EXPECT_EQ(test, chimney_layer_register(dev, &im[i],
+							     CHIMNEY_LAYER_INTERMEDIATE),
+				0);
+	KUNIT_EXPECT_EQ(test, chimney_layer_register(dev, &im[i],
+						     CHIMNEY_LAYER_INTERMEDIATE),
+			-ENOSPC);
+	for (i = 0; i < CHIMNEY_MAX_DEPTH; i++)
+		KUNIT_EXPECT_EQ(test, chimney_layer_unregister(&im[i]), 0);
 }
 
 /* Initiate misuse from a protocol layer. */
@@ -433,6 +459,7 @@ static struct kunit_case chimney_rules_cases[] = {
 	KUNIT_CASE(chimney_rule_wrong_layer),
 	KUNIT_CASE(chimney_rule_bad_completion),
 	KUNIT_CASE(chimney_rule_registration),
+	KUNIT_CASE(chimney_rule_max_depth),
 	KUNIT_CASE(chimney_rule_initiate_misuse),
 	KUNIT_CASE(chimney_rule_no_target),
 	KUNIT_CASE(chimney_rule_status_routing),

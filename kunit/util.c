@@ -117,8 +117,23 @@ static void ct_top_event(struct chimney_layer *layer,
 	struct ct_layer *l = to_ct(layer);
 
 	ct_log(l, own, type, info);
+	atomic_inc(&l->st->top_events);
 	if (l->st->top_hook)
 		l->st->top_hook(l->st);
+}
+
+/* A process-context op: may it sleep, as the header promises? */
+static void ct_check_process(struct ct_stack *st)
+{
+	if (preempt_count() || irqs_disabled() || rcu_preempt_depth())
+		st->top_atomic = true;
+	might_sleep();
+}
+
+static void ct_unbind(struct chimney_layer *layer)
+{
+	ct_check_process(to_ct(layer)->st);
+	to_ct(layer)->unbinds++;
 }
 
 static void ct_top_initiate_complete(struct chimney_layer *layer,
@@ -138,6 +153,7 @@ static void ct_top_terminate_complete(struct chimney_layer *layer,
 {
 	struct ct_tcb *tcb = container_of(own, struct ct_tcb, handle);
 
+	ct_check_process(to_ct(layer)->st);
 	tcb->terminated = true;
 	tcb->terminate_status = status;
 	to_ct(layer)->st->terminate_completes++;
@@ -147,6 +163,7 @@ static const struct chimney_layer_ops ct_top_ops = {
 	.event = ct_top_event,
 	.initiate_complete = ct_top_initiate_complete,
 	.terminate_complete = ct_top_terminate_complete,
+	.unbind = ct_unbind,
 };
 
 /* Intermediate layer: forwards everything, as the MUX sample does. */
@@ -155,9 +172,16 @@ static void ct_im_event(struct chimney_layer *layer,
 			struct chimney_offload_handle *own, u32 type, u32 info)
 {
 	struct ct_entry *e = container_of(own, struct ct_entry, own);
+	struct ct_layer *l = to_ct(layer);
 
-	ct_log(to_ct(layer), own, type, info);
-	chimney_indicate_event(layer, e->upper, type, info);
+	ct_log(l, own, type, info);
+	if (l->event_hook)
+		l->event_hook(l, type, info);
+	if (chimney_indicate_event(layer, e->upper, type,
+				   l->change_forward ? info + 1 : info))
+		atomic_inc(&l->forward_errors);
+	if (l->event_hook_after)
+		l->event_hook_after(l, type, info);
 }
 
 static int ct_im_initiate(struct chimney_layer *layer,
@@ -167,6 +191,7 @@ static int ct_im_initiate(struct chimney_layer *layer,
 	struct ct_entry *e = kzalloc(sizeof(*e), GFP_KERNEL);
 	int err;
 
+	ct_check_process(to_ct(layer)->st);
 	if (!e)
 		return -ENOMEM;
 	e->upper = upper;
@@ -183,6 +208,16 @@ static void ct_im_initiate_complete(struct chimney_layer *layer,
 	struct ct_entry *e = container_of(own, struct ct_entry, own);
 	struct chimney_offload_handle *upper = e->upper;
 
+	if (!status && to_ct(layer)->fail_up) {
+		/*
+		 * Fails upwards what succeeded below: keeps its entry, the
+		 * framework terminates below it (header, initiate_complete).
+		 */
+		e->failed_up = true;
+		e->upper = NULL;
+		chimney_initiate_offload_complete(layer, upper, -ENOMEM);
+		return;
+	}
 	if (!status)
 		upper->lower_context = e;
 	else
@@ -192,8 +227,16 @@ static void ct_im_initiate_complete(struct chimney_layer *layer,
 
 static int ct_im_terminate(struct chimney_layer *layer, void *context)
 {
+	struct ct_layer *l = to_ct(layer);
 	struct ct_entry *e = context;
 
+	ct_check_process(l->st);
+	atomic_inc(&l->terminate_calls);
+	if (l->refuse_terminate_until &&
+	    time_before(jiffies, l->refuse_terminate_until))
+		return -EAGAIN;
+	if (l->terminate_hook)
+		l->terminate_hook(l);
 	return chimney_offload_forward_terminate(layer, &e->own);
 }
 
@@ -203,9 +246,13 @@ static void ct_im_terminate_complete(struct chimney_layer *layer,
 {
 	struct ct_entry *e = container_of(own, struct ct_entry, own);
 	struct chimney_offload_handle *upper = e->upper;
+	bool failed_up = e->failed_up;
 
+	ct_check_process(to_ct(layer)->st);
+	atomic_inc(&to_ct(layer)->terminate_completes);
 	kfree(e);
-	chimney_terminate_offload_complete(layer, upper, status);
+	if (!failed_up)
+		chimney_terminate_offload_complete(layer, upper, status);
 }
 
 static const struct chimney_layer_ops ct_im_ops = {
@@ -214,6 +261,7 @@ static const struct chimney_layer_ops ct_im_ops = {
 	.initiate_complete = ct_im_initiate_complete,
 	.terminate = ct_im_terminate,
 	.terminate_complete = ct_im_terminate_complete,
+	.unbind = ct_unbind,
 };
 
 /* Target: completes at once, or when the test says so (async). */
@@ -225,8 +273,10 @@ static int ct_target_initiate(struct chimney_layer *layer,
 	struct ct_stack *st = to_ct(layer)->st;
 	struct ct_tconn *tc = kzalloc(sizeof(*tc), GFP_KERNEL);
 
+	ct_check_process(st);
 	if (!tc)
 		return -ENOMEM;
+	atomic_inc(&st->tconns);
 	tc->upper = upper;
 	tc->id = info->id;
 	st->last_tconn = tc;
@@ -245,6 +295,7 @@ static int ct_target_terminate(struct chimney_layer *layer, void *context)
 	struct ct_tconn *tc = context;
 	struct chimney_offload_handle *upper = tc->upper;
 
+	ct_check_process(st);
 	if (st->async) {
 		st->pending_terminate = tc;
 		return 0;
@@ -252,13 +303,20 @@ static int ct_target_terminate(struct chimney_layer *layer, void *context)
 	if (st->last_tconn == tc)
 		st->last_tconn = NULL;
 	kfree(tc);
+	atomic_dec(&st->tconns);
+	/* Completing from an atomic context is allowed: "any context". */
+	if (st->complete_in_rcu)
+		rcu_read_lock();
 	chimney_terminate_offload_complete(layer, upper, 0);
+	if (st->complete_in_rcu)
+		rcu_read_unlock();
 	return 0;
 }
 
 static const struct chimney_layer_ops ct_target_ops = {
 	.initiate = ct_target_initiate,
 	.terminate = ct_target_terminate,
+	.unbind = ct_unbind,
 };
 
 int ct_target_complete_initiate(struct ct_stack *st, int status)
@@ -275,6 +333,7 @@ int ct_target_complete_initiate(struct ct_stack *st, int status)
 		if (st->last_tconn == tc)
 			st->last_tconn = NULL;
 		kfree(tc);
+		atomic_dec(&st->tconns);
 	}
 	return 0;
 }
@@ -291,6 +350,7 @@ int ct_target_complete_terminate(struct ct_stack *st, int status)
 	if (st->last_tconn == tc)
 		st->last_tconn = NULL;
 	kfree(tc);
+	atomic_dec(&st->tconns);
 	chimney_terminate_offload_complete(&st->target.layer, upper, status);
 	return 0;
 }
@@ -358,6 +418,35 @@ struct ct_stack *ct_stack_create(struct kunit *test, struct net_device *dev,
 	return st;
 }
 
+/*
+ * Only @nr_im intermediate layers, bound into a stack someone else owns
+ * (chimney's own host and target, for instance).
+ */
+struct ct_stack *ct_im_only(struct kunit *test, struct net_device *dev,
+			    int nr_im)
+{
+	struct ct_stack *st;
+	int i;
+
+	KUNIT_ASSERT_LE(test, nr_im, CT_MAX_LAYERS);
+	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	st->test = test;
+	st->dev = dev;
+	st->nr_im = nr_im;
+	spin_lock_init(&st->lock);
+	for (i = 0; i < nr_im; i++) {
+		ct_layer_init(st, &st->im[i], nr_im - i, "ct_im", &ct_im_ops);
+		KUNIT_ASSERT_EQ(test,
+				chimney_layer_register(dev, &st->im[i].layer,
+						       CHIMNEY_LAYER_INTERMEDIATE),
+				0);
+	}
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ct_stack_release,
+							st), 0);
+	return st;
+}
+
 void ct_tuple4(struct chimney_tuple *t, u32 saddr, u16 sport, u32 daddr,
 	       u16 dport)
 {
@@ -369,10 +458,23 @@ void ct_tuple4(struct chimney_tuple *t, u32 saddr, u16 sport, u32 daddr,
 	t->dport = htons(dport);
 }
 
+/*
+ * Upload what is left before the test's memory goes: registered after
+ * @tcb was allocated, so it runs before @tcb is freed (KUnit runs actions
+ * in reverse order), and the protocol layer's handles are still there.
+ */
+static void ct_stack_upload(void *data)
+{
+	struct ct_stack *st = data;
+
+	chimney_layer_unregister(&st->top.layer);
+}
+
 int ct_offload(struct ct_stack *st, struct ct_tcb *tcb, u16 sport)
 {
 	struct chimney_tuple t;
 
+	kunit_add_action(st->test, ct_stack_upload, st);
 	ct_tuple4(&t, 0x0a000001, sport, 0x0a000002, 80);
 	tcb->initiate_status = 1;
 	return chimney_offload_initiate(&st->top.layer, &t, &tcb->handle);

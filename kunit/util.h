@@ -29,12 +29,26 @@ struct ct_layer {
 	struct chimney_layer layer;
 	struct ct_stack *st;
 	int index;			/* 0 = top */
+
+	/* Behaviour knobs of an intermediate layer (misbehaving on purpose). */
+	unsigned long refuse_terminate_until; /* jiffies: refuse before it */
+	bool fail_up;			/* fail upwards an initiate that succeeded */
+	bool change_forward;		/* forward with info + 1 */
+	void (*event_hook)(struct ct_layer *l, u32 type, u32 info);
+	void (*event_hook_after)(struct ct_layer *l, u32 type, u32 info);
+	void (*terminate_hook)(struct ct_layer *l);
+
+	atomic_t terminate_calls;
+	atomic_t terminate_completes;
+	atomic_t forward_errors;
+	int unbinds;
 };
 
 /* An intermediate layer's per-connection entry (spec section d). */
 struct ct_entry {
 	struct chimney_offload_handle own;
 	struct chimney_offload_handle *upper;
+	bool failed_up;			/* initiate failed upwards: no upper */
 };
 
 /* The test target's per-connection context. */
@@ -61,6 +75,10 @@ struct ct_stack {
 	struct ct_layer target;
 
 	bool async;			/* target completes only when told */
+	bool complete_in_rcu;		/* target completes inside rcu_read_lock() */
+	atomic_t tconns;		/* contexts the target holds */
+	atomic_t top_events;		/* events the top received */
+	bool top_atomic;		/* a process-context op ran atomic */
 	struct ct_tconn *pending_initiate;
 	struct ct_tconn *pending_terminate;
 	struct ct_tconn *last_tconn;
@@ -82,6 +100,8 @@ struct chimney_device *ct_attach(struct kunit *test, struct net_device *dev,
 				 unsigned int capacity);
 struct ct_stack *ct_stack_create(struct kunit *test, struct net_device *dev,
 				 int nr_im);
+struct ct_stack *ct_im_only(struct kunit *test, struct net_device *dev,
+			    int nr_im);
 int ct_offload(struct ct_stack *st, struct ct_tcb *tcb, u16 sport);
 void ct_tuple4(struct chimney_tuple *t, u32 saddr, u16 sport, u32 daddr,
 	       u16 dport);

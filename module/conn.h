@@ -13,9 +13,11 @@ struct net;
 
 /*
  * Lifecycle of one connection, as the framework sees it (spec section c).
- * Events are legal only in OFFLOADED; TERMINATING starts when the protocol
- * layer asks for the terminate and ends when the last layer has been told
- * that it completed.
+ * Events are legal in OFFLOADED, and in TERMINATING until the target has
+ * been asked to terminate (its terminate op returned, or it completed);
+ * TERMINATING starts when a terminate is started from the top (or, after
+ * an intermediate layer failed an initiate that succeeded below it, from
+ * that layer) and ends when the last layer has been told it completed.
  */
 enum chimney_conn_state {
 	CHIMNEY_CONN_OFFLOADING,
@@ -51,10 +53,8 @@ struct chimney_hop {
 	struct chimney_layer *layer;
 	struct chimney_offload_handle *handle;
 	unsigned int index;
-	unsigned int active;		/* upcalls running in this layer */
-	u32 cur_type;			/* the upcall this layer is handling */
-	u32 cur_info;
-	bool initiate_done;
+	bool initiate_done;		/* the layer below completed it */
+	bool initiate_ok;
 	bool terminate_done;
 };
 
@@ -68,19 +68,29 @@ struct chimney_conn {
 	refcount_t ref;
 	bool in_table;
 
-	spinlock_t lock;		/* state, flags, inflight, hops */
+	spinlock_t lock;		/* everything below but drain_next */
 	enum chimney_conn_state state;
 	unsigned long flags;
-	unsigned int inflight;		/* upcalls running, all layers */
+	unsigned int inflight;		/* target-originated upcalls running */
 	u32 backlog;			/* last send backlog indicated */
 	u64 nr_events;			/* events accepted from the target */
+	bool target_asked;		/* the target was asked to terminate */
 
-	/* Terminate completions travel up from process context. */
+	/*
+	 * Terminate completions travel up in process context, delivered by
+	 * whoever owns term_busy: the thread that started the terminate once
+	 * its call returns, or complete_work.
+	 */
 	struct work_struct complete_work;
 	int term_status;
+	int term_top;			/* hop told last: 0, or a failing layer */
 	int term_pending;		/* hop index to complete, or -1 */
-	bool drained;
+	int partial_top;		/* >0: initiate failed above this hop */
+	bool term_busy;
+	bool term_start;		/* complete_work starts a partial terminate */
+	bool drained;			/* rundown done: no upcall can start */
 
+	struct chimney_conn *drain_next; /* stack->drain_lock */
 	struct rcu_head rcu;
 	unsigned int nr_hops;
 	struct chimney_hop hops[] __counted_by(nr_hops);

@@ -88,9 +88,8 @@ int chimney_device_attach(struct net_device *dev, unsigned int capacity)
 		err = PTR_ERR(cdev->target);
 		goto err_host;
 	}
-	/* Offloads are allowed while the link is up (NETDEV_UP/DOWN follow). */
-	if (!netif_running(dev))
-		chimney_stack_set_closing(cdev->target->layer.stack, true);
+	/* The target refuses offloads while the link is down (UP/DOWN follow). */
+	chimney_target_set_link(cdev->target, netif_running(dev));
 	netdev_hold(dev, &cdev->dev_tracker, GFP_KERNEL);
 	list_add_tail(&cdev->node, &chimney_devices);
 	chimney_debugfs_device_add(cdev);
@@ -120,20 +119,27 @@ int chimney_device_upload_all(struct chimney_device *cdev)
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_device_upload_all);
 
-static void chimney_device_teardown(struct chimney_device *cdev)
+/*
+ * Off chimney_devices and out of debugfs, under chimney_devices_lock: from
+ * now on no command or device event can reach @cdev, so the rest of the
+ * teardown runs without the lock and a slow upload holds nobody up.
+ */
+static void chimney_device_unlink(struct chimney_device *cdev)
 {
-	struct chimney_stack *stack = cdev->target->layer.stack;
-
+	lockdep_assert_held(&chimney_devices_lock);
 	chimney_debugfs_device_remove(cdev);
 	list_del(&cdev->node);
+}
+
+static void chimney_device_teardown(struct chimney_device *cdev)
+{
 	/*
-	 * The device is going: the framework uploads everything itself rather
-	 * than asking the host (UPLOAD_ALL), which could decline nothing but
-	 * would double the work for a million connections.
+	 * Delayed completions run now and no failure is injected, so the
+	 * upload of everything below finishes at once; unregistering the
+	 * host uploads every connection of the stack, through whatever
+	 * layers other modules bound in between.
 	 */
 	chimney_target_quiesce(cdev->target);
-	chimney_stack_drain(stack);
-	chimney_host_flush(cdev->host);
 	chimney_host_destroy(cdev->host);
 	chimney_target_destroy(cdev->target);
 	netdev_put(cdev->dev, &cdev->dev_tracker);
@@ -144,6 +150,8 @@ static void chimney_device_teardown(struct chimney_device *cdev)
  * chimney_device_detach() - upload everything on @dev and remove the stack
  * @dev: an attached device
  *
+ * Layers other modules registered on @dev stay bound. Process context.
+ *
  * Return: 0, or -ENODEV if @dev is not attached.
  */
 int chimney_device_detach(struct net_device *dev)
@@ -152,21 +160,28 @@ int chimney_device_detach(struct net_device *dev)
 
 	mutex_lock(&chimney_devices_lock);
 	cdev = chimney_device_find(dev);
-	if (cdev) {
-		netdev_info(dev, "chimney offload target detached\n");
-		chimney_device_teardown(cdev);
-	}
+	if (cdev)
+		chimney_device_unlink(cdev);
 	mutex_unlock(&chimney_devices_lock);
-	return cdev ? 0 : -ENODEV;
+	if (!cdev)
+		return -ENODEV;
+	netdev_info(dev, "chimney offload target detached\n");
+	chimney_device_teardown(cdev);
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_device_detach);
 
 void chimney_devices_exit(void)
 {
 	struct chimney_device *cdev, *tmp;
+	LIST_HEAD(gone);
 
 	mutex_lock(&chimney_devices_lock);
-	list_for_each_entry_safe(cdev, tmp, &chimney_devices, node)
-		chimney_device_teardown(cdev);
+	list_for_each_entry_safe(cdev, tmp, &chimney_devices, node) {
+		chimney_device_unlink(cdev);
+		list_add_tail(&cdev->node, &gone);
+	}
 	mutex_unlock(&chimney_devices_lock);
+	list_for_each_entry_safe(cdev, tmp, &gone, node)
+		chimney_device_teardown(cdev);
 }

@@ -54,33 +54,46 @@ static int chimney_reject(struct chimney_layer *layer, struct chimney_conn *conn
 	return chimney_rule_errno(rule);
 }
 
-/* Called with conn->lock held. @hop owns the handle the event is for. */
+/*
+ * The upcalls running on this CPU, innermost last. An intermediate
+ * layer's forward happens inside its event op, on the CPU and with BH
+ * disabled: the innermost frame is the upcall it is forwarding, so every
+ * forward is checked against its own event, however many events of the
+ * same connection are in flight on other CPUs (NDIS does not serialise
+ * them). Hard interrupts and NMIs never indicate, so nothing else pushes
+ * frames here while BH is off.
+ */
+struct chimney_upcall {
+	struct chimney_hop *hop;	/* the receiving layer's hop */
+	u32 type;
+	u32 info;
+	bool forwarded;
+};
+
+struct chimney_upcalls {
+	unsigned int depth;
+	struct chimney_upcall frame[CHIMNEY_MAX_DEPTH];
+};
+
+static DEFINE_PER_CPU(struct chimney_upcalls, chimney_upcalls);
+
+/* Called with conn->lock held: may the target raise @type now? */
 static enum chimney_rule chimney_event_check(struct chimney_conn *conn,
-					     struct chimney_hop *hop,
-					     struct chimney_layer *layer,
 					     u32 type, u32 info)
 {
-	struct chimney_hop *from;
-
-	/* State first: once terminated, the hop's layers may be gone. */
 	if (conn->state == CHIMNEY_CONN_OFFLOADING)
 		return CHIMNEY_RULE_NOT_OFFLOADED;
-	if (conn->state != CHIMNEY_CONN_OFFLOADED)
+	/*
+	 * A terminate under way bars the target only once it has been asked
+	 * to terminate: until then it cannot know, and what it raises is
+	 * delivered before the terminate completes (rundown). A connection
+	 * whose initiate failed above the target (term_top) has nobody to
+	 * deliver to.
+	 */
+	if (conn->state != CHIMNEY_CONN_OFFLOADED &&
+	    (conn->state != CHIMNEY_CONN_TERMINATING || conn->target_asked ||
+	     conn->term_top))
 		return CHIMNEY_RULE_TERMINATING;
-	if (hop->index + 1 >= conn->nr_hops ||
-	    conn->hops[hop->index + 1].layer != layer)
-		return CHIMNEY_RULE_WRONG_LAYER;
-
-	from = &conn->hops[hop->index + 1];
-	if (layer->role != CHIMNEY_LAYER_TARGET) {
-		/* An intermediate layer passes on what it is handling, as is. */
-		if (!from->active ||
-		    (from->active == 1 &&
-		     (from->cur_type != type || from->cur_info != info)))
-			return CHIMNEY_RULE_FORWARD_MISMATCH;
-		return CHIMNEY_RULE_NONE;
-	}
-
 	if (conn->flags & CHIMNEY_CONN_ABORTED)
 		return CHIMNEY_RULE_AFTER_ABORT;
 	if (type == CHIMNEY_EVENT_DISCONNECT &&
@@ -118,6 +131,43 @@ static void chimney_event_apply(struct chimney_conn *conn, u32 type, u32 info)
 	}
 }
 
+/* Run the event op of @hop's layer inside a frame of this CPU. */
+static void chimney_upcall(struct chimney_conn *conn, struct chimney_hop *hop,
+			   struct chimney_offload_handle *upper, u32 type,
+			   u32 info)
+{
+	struct chimney_upcalls *up = this_cpu_ptr(&chimney_upcalls);
+
+	up->frame[up->depth++] = (struct chimney_upcall){
+		.hop = hop, .type = type, .info = info,
+	};
+	trace_chimney_event(conn->stack->dev, hop->layer->name, conn->id,
+			    type, info, "");
+	hop->layer->ops->event(hop->layer, upper, type, info);
+	up->depth--;
+}
+
+/*
+ * An intermediate layer passes on, once, exactly the event it is handling,
+ * from inside its event op. BH is disabled.
+ */
+static enum chimney_rule chimney_forward_check(struct chimney_conn *conn,
+					       struct chimney_hop *hop,
+					       u32 type, u32 info)
+{
+	struct chimney_upcalls *up = this_cpu_ptr(&chimney_upcalls);
+	struct chimney_upcall *f;
+
+	if (!up->depth || up->depth >= CHIMNEY_MAX_DEPTH)
+		return CHIMNEY_RULE_FORWARD_MISMATCH;
+	f = &up->frame[up->depth - 1];
+	if (f->hop != &conn->hops[hop->index + 1] || f->forwarded ||
+	    f->type != type || f->info != info)
+		return CHIMNEY_RULE_FORWARD_MISMATCH;
+	f->forwarded = true;
+	return CHIMNEY_RULE_NONE;
+}
+
 /**
  * chimney_indicate_event() - raise an event on the layer above
  * @layer: the indicating layer: the target, or an intermediate layer
@@ -127,25 +177,32 @@ static void chimney_event_apply(struct chimney_conn *conn, u32 type, u32 info)
  * @info: event-specific information (the reason for a retrieve, the byte
  *	count for a backlog change, unused otherwise)
  *
- * Callable from process, softirq or BH-disabled context; the handler runs
- * with BH disabled. Events are legal only between the end of the
- * initiate and the start of the terminate, and only as the spec's
- * legality table allows; anything else is rejected and counted.
+ * Callable from process, softirq or BH-disabled context with interrupts
+ * enabled, on any CPU, concurrently for the same connection; the handler
+ * runs with BH disabled. The target may raise events between the end of
+ * the initiate and the moment it is asked to terminate, as the spec's
+ * legality table allows; an intermediate layer forwards, once and
+ * unchanged, the event its event op is handling. Anything else is
+ * rejected and counted.
  *
  * Return: 0 when delivered; -EINVAL for a bad type, reason or layer,
  * -ENOENT for a handle with no live connection, -EPROTO for an event the
- * connection's state does not allow, -EPERM from hard interrupt context.
+ * connection's state does not allow or a forward that is not the event
+ * being handled, -EPERM from hard interrupt or NMI context or with
+ * interrupts disabled.
  */
 int chimney_indicate_event(struct chimney_layer *layer,
 			   struct chimney_offload_handle *upper,
 			   u32 type, u32 info)
 {
-	enum chimney_rule rule = CHIMNEY_RULE_NONE;
-	struct chimney_conn *conn = NULL;
+	enum chimney_rule rule;
+	struct chimney_conn *conn;
 	struct chimney_hop *hop;
-	bool origin, wake;
+	bool wake;
+	int err;
 
-	if (in_hardirq() || in_nmi())
+	/* local_bh_enable() must not run with interrupts off. */
+	if (in_hardirq() || in_nmi() || irqs_disabled())
 		return chimney_reject(layer, NULL, CHIMNEY_RULE_HARDIRQ, type, info);
 	if (!type || type > CHIMNEY_EVENT_MAX)
 		return chimney_reject(layer, NULL, CHIMNEY_RULE_BAD_TYPE, type, info);
@@ -165,34 +222,39 @@ int chimney_indicate_event(struct chimney_layer *layer,
 				      type, info);
 	}
 	conn = hop->conn;
-	origin = layer->role == CHIMNEY_LAYER_TARGET;
+	if (hop->index + 1 >= conn->nr_hops ||
+	    conn->hops[hop->index + 1].layer != layer) {
+		rule = CHIMNEY_RULE_WRONG_LAYER;
+		goto reject;
+	}
+
+	if (layer->role != CHIMNEY_LAYER_TARGET) {
+		/*
+		 * A forward runs inside the upcall that carries it, which
+		 * holds the connection's rundown: no state to check.
+		 */
+		rule = chimney_forward_check(conn, hop, type, info);
+		if (rule != CHIMNEY_RULE_NONE)
+			goto reject;
+		chimney_upcall(conn, hop, upper, type, info);
+		local_bh_enable();
+		return 0;
+	}
 
 	spin_lock(&conn->lock);
-	rule = chimney_event_check(conn, hop, layer, type, info);
+	rule = chimney_event_check(conn, type, info);
 	if (rule == CHIMNEY_RULE_NONE) {
-		if (origin)
-			chimney_event_apply(conn, type, info);
+		chimney_event_apply(conn, type, info);
 		conn->inflight++;
-		hop->active++;
-		hop->cur_type = type;
-		hop->cur_info = info;
 	}
 	spin_unlock(&conn->lock);
-	if (rule != CHIMNEY_RULE_NONE) {
-		int err = chimney_reject(layer, conn, rule, type, info);
+	if (rule != CHIMNEY_RULE_NONE)
+		goto reject;
 
-		local_bh_enable();
-		return err;
-	}
-
-	if (origin)
-		chimney_stats_event(&conn->stack->stats, type, info);
-	trace_chimney_event(conn->stack->dev, hop->layer->name, conn->id,
-			    type, info, "");
-	hop->layer->ops->event(hop->layer, upper, type, info);
+	chimney_stats_event(&conn->stack->stats, type, info);
+	chimney_upcall(conn, hop, upper, type, info);
 
 	spin_lock(&conn->lock);
-	hop->active--;
 	conn->inflight--;
 	wake = !conn->inflight && conn->state != CHIMNEY_CONN_OFFLOADED;
 	spin_unlock(&conn->lock);
@@ -203,5 +265,10 @@ int chimney_indicate_event(struct chimney_layer *layer,
 	}
 	local_bh_enable();
 	return 0;
+
+reject:
+	err = chimney_reject(layer, conn, rule, type, info);
+	local_bh_enable();
+	return err;
 }
 EXPORT_SYMBOL_GPL(chimney_indicate_event);

@@ -283,8 +283,9 @@ EXPORT_SYMBOL_IF_KUNIT(chimney_host_create);
 /* The stack must carry no connection any more (see chimney_stack_drain). */
 void chimney_host_destroy(struct chimney_host *host)
 {
+	/* Uploads whatever is left; -ENODEV: the device's removal did. */
+	WARN_ON(chimney_layer_unregister(&host->layer) == -EINVAL);
 	cancel_work_sync(&host->term_work);
-	WARN_ON(chimney_layer_unregister(&host->layer));
 	WARN_ON(!list_empty(&host->tcbs));
 	kfree(host);
 }

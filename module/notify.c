@@ -28,6 +28,7 @@
 #include "device.h"
 #include "notify.h"
 #include "offload.h"
+#include "stack.h"
 #include "target.h"
 
 #define CHIMNEY_PATTERNS_MAX 256
@@ -111,7 +112,7 @@ void chimney_notify_rescan(void)
 	struct net_device *dev;
 	struct net *net;
 
-	if (!chimney_notify_wq)
+	if (!READ_ONCE(chimney_notify_wq))
 		return;
 	rtnl_lock();
 	down_read(&net_rwsem);
@@ -171,7 +172,14 @@ static void chimney_devev_work(struct work_struct *work)
 		goto out;
 	}
 	if (ev->kind == CHIMNEY_DEVEV_DETACH) {
+		/*
+		 * chimney's own layers first (the target is quiesced so its
+		 * delayed completions do not hold the device), then whatever
+		 * other modules registered: every connection is uploaded and
+		 * every layer unbound, and the device reference dropped.
+		 */
 		chimney_device_detach(dev);
+		chimney_stack_remove(dev);
 		goto out;
 	}
 
@@ -181,13 +189,16 @@ static void chimney_devev_work(struct work_struct *work)
 		goto unlock;
 	switch (ev->kind) {
 	case CHIMNEY_DEVEV_UP:
-		chimney_stack_set_closing(cdev->target->layer.stack, false);
+		chimney_target_set_link(cdev->target, true);
 		break;
 	case CHIMNEY_DEVEV_DOWN:
-		/* NDIS_STATUS_UPLOAD_ALL; no new offloads until it is up. */
-		chimney_device_upload_all(cdev);
-		chimney_host_flush(cdev->host);
-		chimney_stack_drain(cdev->target->layer.stack);
+		/*
+		 * The target's business, as on a NIC: it raises UPLOAD_ALL and
+		 * refuses offloads until the link is back. Nothing waits here:
+		 * an initiate the target completes late must not hold up the
+		 * events queued behind this one.
+		 */
+		chimney_target_set_link(cdev->target, false);
 		break;
 	case CHIMNEY_DEVEV_INVALIDATE:
 		chimney_target_invalidate(cdev->target, 0, NULL);
@@ -212,8 +223,13 @@ static void chimney_devev_queue(struct net_device *dev,
 				enum chimney_devev_kind kind, u16 family,
 				const union chimney_addr *addr, gfp_t gfp)
 {
+	struct workqueue_struct *wq;
 	struct chimney_devev *ev;
 
+	/* Never after chimney_notify_exit() took the workqueue away. */
+	wq = READ_ONCE(chimney_notify_wq);
+	if (!wq)
+		return;
 	ev = kzalloc(sizeof(*ev), gfp);
 	/* The allocator already warned: the device event is lost. */
 	if (!ev)
@@ -225,7 +241,7 @@ static void chimney_devev_queue(struct net_device *dev,
 	if (addr)
 		ev->addr = *addr;
 	netdev_hold(dev, &ev->tracker, gfp);
-	queue_work(chimney_notify_wq, &ev->work);
+	queue_work(wq, &ev->work);
 }
 
 VISIBLE_IF_KUNIT int chimney_netdev_event(struct notifier_block *nb,
@@ -233,7 +249,11 @@ VISIBLE_IF_KUNIT int chimney_netdev_event(struct notifier_block *nb,
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 
-	if (dev->flags & IFF_LOOPBACK)
+	/*
+	 * chimney never attaches loopback, but another module's layers may
+	 * sit on it: its removal (a namespace going away) must unbind them.
+	 */
+	if ((dev->flags & IFF_LOOPBACK) && event != NETDEV_UNREGISTER)
 		return NOTIFY_DONE;
 	switch (event) {
 	case NETDEV_REGISTER:
@@ -258,6 +278,14 @@ VISIBLE_IF_KUNIT int chimney_netdev_event(struct notifier_block *nb,
 				    GFP_KERNEL);
 		break;
 	case NETDEV_UNREGISTER:
+		/*
+		 * netdev_wait_allrefs_any() rebroadcasts UNREGISTER every
+		 * second while references remain, with the device already
+		 * NETREG_UNREGISTERED: the first one was queued, and queueing
+		 * again would only take one more reference.
+		 */
+		if (dev->reg_state == NETREG_UNREGISTERED)
+			break;
 		chimney_devev_queue(dev, CHIMNEY_DEVEV_DETACH, 0, NULL,
 				    GFP_KERNEL);
 		break;
@@ -310,7 +338,10 @@ static struct notifier_block chimney_inet6addr_nb = {
 /* Wait until every device event seen so far has been acted on. */
 void chimney_notify_flush(void)
 {
-	flush_workqueue(chimney_notify_wq);
+	struct workqueue_struct *wq = READ_ONCE(chimney_notify_wq);
+
+	if (wq)
+		flush_workqueue(wq);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_notify_flush);
 
@@ -348,9 +379,20 @@ err_inet:
 
 void chimney_notify_exit(void)
 {
+	struct workqueue_struct *wq;
+
 	/* Replays DOWN/UNREGISTER: every attached device gets detached. */
 	unregister_netdevice_notifier(&chimney_netdev_nb);
 	unregister_inet6addr_notifier(&chimney_inet6addr_nb);
 	unregister_inetaddr_notifier(&chimney_inetaddr_nb);
-	destroy_workqueue(chimney_notify_wq);
+	/*
+	 * The devices parameter's sysfs file outlives module_exit (it goes in
+	 * free_module()), and its writes run under the parameter lock: once
+	 * the pointer is cleared under that lock, no write can queue again.
+	 */
+	kernel_param_lock(THIS_MODULE);
+	wq = chimney_notify_wq;
+	WRITE_ONCE(chimney_notify_wq, NULL);
+	kernel_param_unlock(THIS_MODULE);
+	destroy_workqueue(wq);
 }

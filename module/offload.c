@@ -2,21 +2,30 @@
 /*
  * Initiate and terminate of one connection through the stack, and the
  * completions travelling back up (NdisInitiateOffload, NdisTerminateOffload
- * and the NdisM*Complete calls of the spec, section c and d).
+ * and the NdisM*Complete calls of the spec, sections c and d).
  *
  * Each layer's handle gets chimney_reserved pointed at that layer's hop in
  * the connection when it is handed down; that is how a completion or an
  * event on a handle finds its connection and the layer owning the handle.
+ * Every entry point that goes from a handle to its connection takes a
+ * reference inside an RCU read section (chimney_hop_get()), so a
+ * connection completed by another thread in between cannot be freed under
+ * it.
  *
- * Terminate completions are delivered from a workqueue: the first one
- * waits until no upcall is running on the connection (rundown), and the
- * layers above free their handles while handling it, so it must be able to
- * sleep whatever context the target completed from.
+ * Terminate completions go up in process context: the layers above free
+ * their handles while handling them, and the first one must wait until no
+ * upcall runs on the connection (rundown). The API lets a lower layer
+ * complete from any context but hard interrupt, so a completion never
+ * calls the layer above itself. It is recorded, and delivered by the
+ * thread that owns the connection's terminate (term_busy): the framework
+ * call that started the terminate once the layer's op has returned, or
+ * complete_work. The common case, a target completing inside its
+ * terminate op, so costs no work item per connection.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/preempt.h>
+#include <linux/delay.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
@@ -30,15 +39,19 @@ static struct workqueue_struct *chimney_wq;
 static void chimney_conn_unlink(struct chimney_conn *conn)
 {
 	struct chimney_stack *stack = conn->stack;
+	bool empty;
 
 	spin_lock_bh(&stack->conns_lock);
 	chimney_table_remove(conn);
 	list_del_rcu(&conn->stack_node);
-	stack->nr_conns--;
+	empty = !--stack->nr_conns;
 	chimney_stats_add(&stack->stats, live, -1);
 	spin_unlock_bh(&stack->conns_lock);
 	/* Wakes chimney_stack_drain(); only the address is used. */
-	wake_up_var(&stack->nr_conns);
+	if (empty) {
+		smp_mb();	/* the waiter's prepare_to_wait() */
+		wake_up_var(&stack->nr_conns);
+	}
 	chimney_conn_put(conn);
 }
 
@@ -63,6 +76,44 @@ struct chimney_offload_handle *chimney_conn_handle(struct chimney_conn *conn,
 		if (conn->hops[i].layer == owner)
 			return conn->hops[i].handle;
 	return NULL;
+}
+
+/*
+ * The hop @handle routes to, with a reference on its connection, or NULL.
+ * The hop lives inside the connection, which is freed after a grace
+ * period once its last reference is gone: the RCU section covers the
+ * window between loading the pointer and taking the reference.
+ */
+static struct chimney_hop *chimney_hop_get(const struct chimney_offload_handle *handle)
+{
+	struct chimney_hop *hop;
+
+	if (!handle)
+		return NULL;
+	rcu_read_lock();
+	/* Pairs with smp_store_release() in chimney_bind_handle(). */
+	hop = smp_load_acquire(&handle->chimney_reserved);
+	if (hop && !refcount_inc_not_zero(&hop->conn->ref))
+		hop = NULL;
+	rcu_read_unlock();
+	return hop;
+}
+
+/* Like chimney_hop_get(), checked to sit directly above @lower. */
+static struct chimney_hop *chimney_hop_get_above(struct chimney_offload_handle *handle,
+						 struct chimney_layer *lower)
+{
+	struct chimney_hop *hop;
+
+	if (!lower)
+		return NULL;
+	hop = chimney_hop_get(handle);
+	if (hop && (hop->index + 1 >= hop->conn->nr_hops ||
+		    hop->conn->hops[hop->index + 1].layer != lower)) {
+		chimney_conn_put(hop->conn);
+		hop = NULL;
+	}
+	return hop;
 }
 
 /* Hand @upper (the handle of hop @index - 1) to the layer of hop @index. */
@@ -91,7 +142,20 @@ static void chimney_bind_handle(struct chimney_hop *hop,
 }
 
 static void chimney_complete_work(struct work_struct *work);
-static void chimney_complete_deliver(struct chimney_conn *conn);
+static void chimney_complete_run(struct chimney_conn *conn, bool from_work);
+
+static void chimney_bad_completion(struct chimney_layer *layer,
+				   struct chimney_conn *conn, const char *what)
+{
+	chimney_stats_rule(conn ? &conn->stack->stats : NULL,
+			   CHIMNEY_RULE_BAD_COMPLETION);
+	trace_chimney_violation(conn ? conn->stack->dev : NULL,
+				layer ? layer->name : "?", conn ? conn->id : 0,
+				0, 0, chimney_rule_name(CHIMNEY_RULE_BAD_COMPLETION));
+	pr_warn_ratelimited("%s: ignored %s on connection %llu\n",
+			    layer ? layer->name : "?", what,
+			    conn ? conn->id : 0);
+}
 
 /**
  * chimney_offload_initiate() - offload a connection through a device's stack
@@ -108,8 +172,8 @@ static void chimney_complete_deliver(struct chimney_conn *conn);
  * argument or a @top that is not a registered protocol layer,
  * -EAFNOSUPPORT for a family other than AF_INET/AF_INET6, -EBUSY if @own is
  * already in use, -EOPNOTSUPP if the stack has no offload target, -ENETDOWN
- * while the device uploads everything, -EEXIST for a duplicate key,
- * -ENOMEM, or the error the layer below refused the initiate with.
+ * while the stack is being torn down or unbound, -EEXIST for a duplicate
+ * key, -ENOMEM, or the error the layer below refused the initiate with.
  */
 int chimney_offload_initiate(struct chimney_layer *top,
 			     const struct chimney_tuple *tuple,
@@ -119,6 +183,7 @@ int chimney_offload_initiate(struct chimney_layer *top,
 	struct chimney_stack *stack;
 	struct chimney_conn *conn;
 	unsigned int i = 0;
+	bool done;
 	int err;
 
 	might_sleep();
@@ -165,7 +230,7 @@ int chimney_offload_initiate(struct chimney_layer *top,
 	INIT_WORK(&conn->complete_work, chimney_complete_work);
 
 	spin_lock_bh(&stack->conns_lock);
-	err = stack->closing ? -ENETDOWN : chimney_table_insert(conn);
+	err = stack->draining ? -ENETDOWN : chimney_table_insert(conn);
 	if (!err) {
 		list_add_tail_rcu(&conn->stack_node, &stack->conns);
 		stack->nr_conns++;
@@ -180,12 +245,22 @@ int chimney_offload_initiate(struct chimney_layer *top,
 
 	chimney_bind_handle(&conn->hops[0], own);
 	err = chimney_pass_initiate(conn, 1, own);
-	if (err) {
-		/* Refused outright: nothing was completed, nothing to undo below. */
-		WRITE_ONCE(own->chimney_reserved, NULL);
-		chimney_stats_add(&stack->stats, offload_failed, 1);
-		chimney_conn_unlink(conn);
+	if (!err)
+		return 0;
+
+	spin_lock_bh(&conn->lock);
+	done = conn->hops[0].initiate_done;
+	spin_unlock_bh(&conn->lock);
+	if (done) {
+		/* Completed and refused at once: the completion stands. */
+		chimney_bad_completion(conn->hops[1].layer, conn,
+				       "refusal of a completed initiate");
+		return 0;
 	}
+	/* Refused outright: nothing was completed, nothing to undo below. */
+	WRITE_ONCE(own->chimney_reserved, NULL);
+	chimney_stats_add(&stack->stats, offload_failed, 1);
+	chimney_conn_unlink(conn);
 	return err;
 
 unlock:
@@ -194,27 +269,13 @@ unlock:
 }
 EXPORT_SYMBOL_GPL(chimney_offload_initiate);
 
-/* The hop owning @handle, checked to sit directly above @lower. */
-static struct chimney_hop *chimney_hop_above(struct chimney_offload_handle *handle,
-					     struct chimney_layer *lower)
-{
-	struct chimney_hop *hop;
-
-	if (!handle || !lower)
-		return NULL;
-	/* Pairs with smp_store_release() in chimney_bind_handle(). */
-	hop = smp_load_acquire(&handle->chimney_reserved);
-	if (!hop || hop->index + 1 >= hop->conn->nr_hops ||
-	    hop->conn->hops[hop->index + 1].layer != lower)
-		return NULL;
-	return hop;
-}
-
 /**
  * chimney_offload_forward_initiate() - pass an initiate further down
  * @layer: an intermediate layer, inside its initiate op
  * @upper: the handle its initiate op received
  * @own: @layer's own handle for the connection, zeroed
+ *
+ * Process context.
  *
  * Return: 0, -EINVAL if @layer is not the layer right below @upper's owner,
  * -EBUSY if the connection is not being initiated or @layer already
@@ -226,12 +287,13 @@ int chimney_offload_forward_initiate(struct chimney_layer *layer,
 {
 	struct chimney_hop *up, *hop;
 	struct chimney_conn *conn;
+	bool done;
 	int err = 0;
 
 	might_sleep();
 	if (!own || !layer || layer->role != CHIMNEY_LAYER_INTERMEDIATE)
 		return -EINVAL;
-	up = chimney_hop_above(upper, layer);
+	up = chimney_hop_get_above(upper, layer);
 	if (!up)
 		return -EINVAL;
 	conn = up->conn;
@@ -244,32 +306,29 @@ int chimney_offload_forward_initiate(struct chimney_layer *layer,
 		hop->handle = own;
 	spin_unlock_bh(&conn->lock);
 	if (err)
-		return err;
+		goto out;
 
 	chimney_bind_handle(hop, own);
 	err = chimney_pass_initiate(conn, hop->index + 1, own);
-	if (err) {
-		WRITE_ONCE(own->chimney_reserved, NULL);
-		spin_lock_bh(&conn->lock);
+	if (!err)
+		goto out;
+	spin_lock_bh(&conn->lock);
+	done = hop->initiate_done;
+	if (!done)
 		hop->handle = NULL;
-		spin_unlock_bh(&conn->lock);
+	spin_unlock_bh(&conn->lock);
+	if (done) {
+		chimney_bad_completion(conn->hops[hop->index + 1].layer, conn,
+				       "refusal of a completed initiate");
+		err = 0;
+	} else {
+		WRITE_ONCE(own->chimney_reserved, NULL);
 	}
+out:
+	chimney_conn_put(conn);
 	return err;
 }
 EXPORT_SYMBOL_GPL(chimney_offload_forward_initiate);
-
-static void chimney_bad_completion(struct chimney_layer *layer,
-				   struct chimney_conn *conn, const char *what)
-{
-	chimney_stats_rule(conn ? &conn->stack->stats : NULL,
-			   CHIMNEY_RULE_BAD_COMPLETION);
-	trace_chimney_violation(conn ? conn->stack->dev : NULL,
-				layer ? layer->name : "?", conn ? conn->id : 0,
-				0, 0, chimney_rule_name(CHIMNEY_RULE_BAD_COMPLETION));
-	pr_warn_ratelimited("%s: ignored %s completion on connection %llu\n",
-			    layer ? layer->name : "?", what,
-			    conn ? conn->id : 0);
-}
 
 /**
  * chimney_initiate_offload_complete() - NdisMInitiateOffloadComplete
@@ -278,67 +337,139 @@ static void chimney_bad_completion(struct chimney_layer *layer,
  * @status: 0, or a negative errno if the offload failed
  *
  * On success @layer has written its context into @upper->lower_context.
- * Any context except hard interrupt. A completion that does not match an
- * initiate in progress is counted as a bad_completion and ignored.
+ * An intermediate layer failing upwards an initiate that succeeded below
+ * it keeps its own handle: the framework terminates the connection below
+ * it. Any context except hard interrupt. A completion that does not match
+ * an initiate in progress is counted as a bad_completion and ignored.
  */
 void chimney_initiate_offload_complete(struct chimney_layer *layer,
 				       struct chimney_offload_handle *upper,
 				       int status)
 {
-	struct chimney_hop *hop = chimney_hop_above(upper, layer);
+	struct chimney_hop *hop = chimney_hop_get_above(upper, layer);
 	struct chimney_conn *conn = hop ? hop->conn : NULL;
-	bool bad;
+	struct chimney_stack *stack;
+	struct chimney_hop *mine;
+	bool bad, partial = false;
 
 	if (!conn) {
-		chimney_bad_completion(layer, NULL, "initiate");
+		chimney_bad_completion(layer, NULL, "initiate completion");
 		return;
 	}
-	spin_lock_bh(&conn->lock);
-	bad = conn->state != CHIMNEY_CONN_OFFLOADING || hop->initiate_done;
-	hop->initiate_done = true;
-	spin_unlock_bh(&conn->lock);
-	if (bad) {
-		chimney_bad_completion(layer, conn, "initiate");
-		return;
-	}
+	stack = conn->stack;
 	if (status > 0)
 		status = -EIO;
+	mine = &conn->hops[hop->index + 1];
+	spin_lock_bh(&conn->lock);
+	bad = conn->state != CHIMNEY_CONN_OFFLOADING || hop->initiate_done;
+	if (!bad) {
+		hop->initiate_done = true;
+		hop->initiate_ok = !status;
+		/* @layer holds a context below it that must be terminated. */
+		if (status && mine->index + 1 < conn->nr_hops &&
+		    mine->initiate_done && mine->initiate_ok) {
+			conn->partial_top = mine->index;
+			partial = true;
+		}
+	}
+	spin_unlock_bh(&conn->lock);
+	if (bad) {
+		chimney_bad_completion(layer, conn, "initiate completion");
+		goto out;
+	}
+	if (partial)
+		pr_warn_ratelimited("%s: failed initiate of connection %llu that succeeded below it; terminating it there\n",
+				    layer->name, conn->id);
 	/* On failure the owner frees its handle in the callback. */
 	if (status)
 		WRITE_ONCE(upper->chimney_reserved, NULL);
 
-	trace_chimney_initiate_complete(conn->stack->dev, hop->layer->name,
-					conn->id, 0, status, "");
+	trace_chimney_initiate_complete(stack->dev, hop->layer->name, conn->id,
+					0, status, "");
 	hop->layer->ops->initiate_complete(hop->layer, upper, status);
 	if (hop->index)
-		return;
+		goto out;
 
 	/* The top's completion has returned: events are legal from now on. */
 	if (!status) {
 		spin_lock_bh(&conn->lock);
 		conn->state = CHIMNEY_CONN_OFFLOADED;
 		spin_unlock_bh(&conn->lock);
-		chimney_stats_add(&conn->stack->stats, offloaded, 1);
-	} else {
-		chimney_stats_add(&conn->stack->stats, offload_failed, 1);
-		chimney_conn_unlink(conn);
+		chimney_stats_add(&stack->stats, offloaded, 1);
+		/* A drain that already passed this one must look again. */
+		if (READ_ONCE(stack->draining)) {
+			WRITE_ONCE(stack->drain_kick, true);
+			smp_mb();	/* the drainer's prepare_to_wait() */
+			wake_up_var(&stack->nr_conns);
+		}
+		goto out;
 	}
+	chimney_stats_add(&stack->stats, offload_failed, 1);
+	spin_lock_bh(&conn->lock);
+	partial = conn->partial_top > 0;
+	if (partial) {
+		/* Terminate below the failing layer, from process context. */
+		conn->state = CHIMNEY_CONN_TERMINATING;
+		conn->term_top = conn->partial_top;
+		conn->term_start = true;
+		conn->term_busy = true;
+	}
+	spin_unlock_bh(&conn->lock);
+	if (partial)
+		queue_work(chimney_wq, &conn->complete_work);
+	else
+		chimney_conn_unlink(conn);
+out:
+	chimney_conn_put(conn);
 }
 EXPORT_SYMBOL_GPL(chimney_initiate_offload_complete);
 
+/* Ask the layer of hop @index to terminate; process context. */
 static int chimney_pass_terminate(struct chimney_conn *conn, unsigned int index)
 {
 	struct chimney_layer *lower = conn->hops[index].layer;
 	void *context = conn->hops[index - 1].handle->lower_context;
-
-	return lower->ops->terminate(lower, context);
-}
-
-/* Start the terminate of @conn through its stack, on behalf of its top. */
-int chimney_conn_terminate(struct chimney_conn *conn)
-{
 	int err;
 
+	err = lower->ops->terminate(lower, context);
+	if (!err && index == conn->nr_hops - 1) {
+		/* From now on the target may raise nothing on it. */
+		spin_lock_bh(&conn->lock);
+		conn->target_asked = true;
+		spin_unlock_bh(&conn->lock);
+	}
+	return err;
+}
+
+/* Has any layer from hop @from down completed the terminate? */
+static bool chimney_term_started(struct chimney_conn *conn, int from)
+{
+	int i;
+
+	for (i = from; i + 1 < conn->nr_hops; i++)
+		if (conn->hops[i].terminate_done)
+			return true;
+	return false;
+}
+
+/**
+ * chimney_conn_terminate() - start the terminate of @conn from its top
+ * @conn: a connection
+ *
+ * What the protocol layer's chimney_offload_terminate() does, also used by
+ * the framework itself (device removal, unregister, debugfs). Process
+ * context; the completions may be delivered before this returns.
+ *
+ * Return: 0, -EBUSY while the initiate is pending, -EALREADY if a
+ * terminate is under way or done, or the error the layer below refused it
+ * with (the connection then stays offloaded).
+ */
+int chimney_conn_terminate(struct chimney_conn *conn)
+{
+	bool deliver;
+	int err;
+
+	might_sleep();
 	spin_lock_bh(&conn->lock);
 	switch (conn->state) {
 	case CHIMNEY_CONN_OFFLOADING:
@@ -346,6 +477,8 @@ int chimney_conn_terminate(struct chimney_conn *conn)
 		break;
 	case CHIMNEY_CONN_OFFLOADED:
 		conn->state = CHIMNEY_CONN_TERMINATING;
+		conn->term_top = 0;
+		conn->term_busy = true;
 		err = 0;
 		break;
 	default:
@@ -358,13 +491,24 @@ int chimney_conn_terminate(struct chimney_conn *conn)
 	trace_chimney_terminate(conn->stack->dev, conn->hops[0].layer->name,
 				conn->id, 0, 0, "");
 	err = chimney_pass_terminate(conn, 1);
-	if (err) {
+
+	spin_lock_bh(&conn->lock);
+	if (err && !chimney_term_started(conn, 0)) {
 		/* Refused before anything completed: still offloaded. */
-		spin_lock_bh(&conn->lock);
-		if (!conn->hops[conn->nr_hops - 2].terminate_done)
-			conn->state = CHIMNEY_CONN_OFFLOADED;
-		spin_unlock_bh(&conn->lock);
+		conn->state = CHIMNEY_CONN_OFFLOADED;
+		conn->target_asked = false;
+		/* A drain that saw it terminating must look again. */
+		WRITE_ONCE(conn->stack->drain_kick, true);
+	} else if (err) {
+		/* Refused but completed below: the completion stands. */
+		err = 0;
 	}
+	deliver = conn->term_pending >= 0;
+	if (!deliver)
+		conn->term_busy = false;
+	spin_unlock_bh(&conn->lock);
+	if (deliver)
+		chimney_complete_run(conn, false);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_conn_terminate);
@@ -374,10 +518,12 @@ EXPORT_SYMBOL_IF_KUNIT(chimney_conn_terminate);
  * @top: the protocol layer
  * @own: @top's handle for the connection
  *
- * From now on no event reaches any layer of the connection. The completion
- * arrives through @top's terminate_complete, from process context, after
- * every upcall that was running on the connection has returned. Process
- * context.
+ * From now on the connection is being terminated: the target may still
+ * raise events until it has been asked to terminate, and events already
+ * on their way up are delivered. The completion arrives through @top's
+ * terminate_complete, in process context, after every upcall that was
+ * running on the connection has returned, possibly before this returns.
+ * Process context.
  *
  * Return: 0, -EINVAL if @own is not @top's handle of a live connection,
  * -EBUSY while the initiate has not completed, -EALREADY if a terminate is
@@ -388,22 +534,29 @@ int chimney_offload_terminate(struct chimney_layer *top,
 			      struct chimney_offload_handle *own)
 {
 	struct chimney_hop *hop;
+	int err;
 
 	might_sleep();
 	if (!top || !own || top->role != CHIMNEY_LAYER_PROTOCOL)
 		return -EINVAL;
-	/* Pairs with smp_store_release() in chimney_bind_handle(). */
-	hop = smp_load_acquire(&own->chimney_reserved);
-	if (!hop || hop->index || hop->layer != top)
+	hop = chimney_hop_get(own);
+	if (!hop)
 		return -EINVAL;
-	return chimney_conn_terminate(hop->conn);
+	if (hop->index || hop->layer != top)
+		err = -EINVAL;
+	else
+		err = chimney_conn_terminate(hop->conn);
+	chimney_conn_put(hop->conn);
+	return err;
 }
 EXPORT_SYMBOL_GPL(chimney_offload_terminate);
 
 /**
  * chimney_offload_forward_terminate() - pass a terminate further down
- * @layer: an intermediate layer, inside its terminate op
+ * @layer: an intermediate layer, inside its terminate op (or later)
  * @own: @layer's own handle for the connection
+ *
+ * Process context.
  *
  * Return: 0, -EINVAL if @own is not @layer's handle of a connection being
  * terminated, or the error the layer below refused it with.
@@ -412,16 +565,24 @@ int chimney_offload_forward_terminate(struct chimney_layer *layer,
 				      struct chimney_offload_handle *own)
 {
 	struct chimney_hop *hop;
+	struct chimney_conn *conn;
+	bool ok;
+	int err;
 
 	might_sleep();
 	if (!layer || !own || layer->role != CHIMNEY_LAYER_INTERMEDIATE)
 		return -EINVAL;
-	/* Pairs with smp_store_release() in chimney_bind_handle(). */
-	hop = smp_load_acquire(&own->chimney_reserved);
-	if (!hop || hop->layer != layer ||
-	    READ_ONCE(hop->conn->state) != CHIMNEY_CONN_TERMINATING)
+	hop = chimney_hop_get(own);
+	if (!hop)
 		return -EINVAL;
-	return chimney_pass_terminate(hop->conn, hop->index + 1);
+	conn = hop->conn;
+	spin_lock_bh(&conn->lock);
+	ok = hop->layer == layer && conn->state == CHIMNEY_CONN_TERMINATING &&
+	     hop->index >= conn->term_top && hop->index + 1 < conn->nr_hops;
+	spin_unlock_bh(&conn->lock);
+	err = ok ? chimney_pass_terminate(conn, hop->index + 1) : -EINVAL;
+	chimney_conn_put(conn);
+	return err;
 }
 EXPORT_SYMBOL_GPL(chimney_offload_forward_terminate);
 
@@ -432,27 +593,27 @@ EXPORT_SYMBOL_GPL(chimney_offload_forward_terminate);
  * @status: 0, or -EIO if @layer lost the connection's delegated state
  *
  * @layer must not use its context of the connection after this. Completions
- * must come bottom-up, one per layer. Any context except hard interrupt;
- * the layer above is called from process context. A completion that does
- * not match a terminate in progress is counted and ignored.
+ * must come bottom-up, one per layer. Any context except hard interrupt:
+ * the completion is only recorded here, and the layer above is called
+ * later from process context. A completion that does not match a
+ * terminate in progress is counted and ignored.
  */
 void chimney_terminate_offload_complete(struct chimney_layer *layer,
 					struct chimney_offload_handle *upper,
 					int status)
 {
-	struct chimney_hop *hop = chimney_hop_above(upper, layer);
+	struct chimney_hop *hop = chimney_hop_get_above(upper, layer);
 	struct chimney_conn *conn = hop ? hop->conn : NULL;
-	bool can_sleep = preemptible();
-	bool bad, direct = false;
+	bool bad, queue = false;
 
 	if (!conn) {
-		chimney_bad_completion(layer, NULL, "terminate");
+		chimney_bad_completion(layer, NULL, "terminate completion");
 		return;
 	}
 	spin_lock_bh(&conn->lock);
 	/* Bottom-up: the hop right above the last completed one. */
 	bad = conn->state != CHIMNEY_CONN_TERMINATING || hop->terminate_done ||
-	      conn->term_pending >= 0 ||
+	      conn->term_pending >= 0 || hop->index < conn->term_top ||
 	      (hop->index + 2 < conn->nr_hops &&
 	       !conn->hops[hop->index + 1].terminate_done);
 	if (!bad) {
@@ -460,24 +621,17 @@ void chimney_terminate_offload_complete(struct chimney_layer *layer,
 		conn->term_pending = hop->index;
 		if (status)
 			conn->term_status = status > 0 ? -EIO : status;
-		/*
-		 * Completed from a context that may sleep, with no upcall
-		 * running: deliver now instead of paying a work item per
-		 * connection (a million of them on device removal).
-		 */
-		direct = can_sleep && (conn->drained || !conn->inflight);
-		if (direct)
-			conn->drained = true;
+		if (hop->index + 2 == conn->nr_hops)
+			conn->target_asked = true;
+		queue = !conn->term_busy;
+		conn->term_busy = true;
 	}
 	spin_unlock_bh(&conn->lock);
-	if (bad) {
-		chimney_bad_completion(layer, conn, "terminate");
-		return;
-	}
-	if (direct)
-		chimney_complete_deliver(conn);
-	else
+	if (bad)
+		chimney_bad_completion(layer, conn, "terminate completion");
+	else if (queue)
 		queue_work(chimney_wq, &conn->complete_work);
+	chimney_conn_put(conn);
 }
 EXPORT_SYMBOL_GPL(chimney_terminate_offload_complete);
 
@@ -491,87 +645,103 @@ static bool chimney_conn_idle(struct chimney_conn *conn)
 	return idle;
 }
 
-/* Deliver the pending terminate completion to the layer above. */
-static void chimney_complete_deliver(struct chimney_conn *conn)
+/*
+ * Start the terminate below a layer that failed an initiate which
+ * succeeded below it; the framework asked, so a refusal is retried.
+ */
+static void chimney_partial_start(struct chimney_conn *conn)
+{
+	unsigned int delay = 1;
+	int err;
+
+	while ((err = chimney_pass_terminate(conn, conn->term_top + 1))) {
+		pr_warn_ratelimited("%s refused to terminate connection %llu (%d); retrying\n",
+				    conn->hops[conn->term_top + 1].layer->name,
+				    conn->id, err);
+		msleep(delay);
+		delay = min(delay * 2, 1000U);
+	}
+}
+
+/*
+ * Deliver the recorded terminate completions up the stack, in process
+ * context, until the top one; the caller owns term_busy.
+ */
+static void chimney_complete_run(struct chimney_conn *conn, bool from_work)
 {
 	struct chimney_offload_handle *handle;
 	struct chimney_hop *hop;
+	bool last = false, start;
 	int index, status;
 
-	spin_lock_bh(&conn->lock);
-	index = conn->term_pending;
-	conn->term_pending = -1;
-	status = conn->term_status;
-	if (!index)
-		conn->state = CHIMNEY_CONN_TERMINATED;
-	spin_unlock_bh(&conn->lock);
-	if (WARN_ON_ONCE(index < 0))
-		return;
+	for (;;) {
+		spin_lock_bh(&conn->lock);
+		start = conn->term_start;
+		conn->term_start = false;
+		index = conn->term_pending;
+		if (!start && index < 0) {
+			conn->term_busy = false;
+			spin_unlock_bh(&conn->lock);
+			return;
+		}
+		if (!start && !conn->drained && conn->inflight) {
+			spin_unlock_bh(&conn->lock);
+			/*
+			 * Rundown: the target has finished, so no upcall can
+			 * start; those still running must return first, since
+			 * the layers free their handles below. The caller of
+			 * a terminate is not made to wait for them: the work
+			 * item takes over (term_busy goes with it).
+			 */
+			if (!from_work) {
+				queue_work(chimney_wq, &conn->complete_work);
+				return;
+			}
+			wait_var_event(&conn->inflight, chimney_conn_idle(conn));
+			continue;
+		}
+		if (!start) {
+			conn->drained = true;
+			conn->term_pending = -1;
+			last = index == conn->term_top;
+			if (last)
+				conn->state = CHIMNEY_CONN_TERMINATED;
+		}
+		status = conn->term_status;
+		spin_unlock_bh(&conn->lock);
 
-	hop = &conn->hops[index];
-	handle = hop->handle;
-	WRITE_ONCE(handle->chimney_reserved, NULL);
-	handle->lower_context = NULL;
-	trace_chimney_terminate_complete(conn->stack->dev, hop->layer->name,
-					 conn->id, 0, status, "");
-	hop->layer->ops->terminate_complete(hop->layer, handle, status);
-	if (index)
-		return;
-
-	chimney_stats_add(&conn->stack->stats, terminated, 1);
+		if (start) {
+			chimney_partial_start(conn);
+			continue;
+		}
+		hop = &conn->hops[index];
+		handle = hop->handle;
+		WRITE_ONCE(handle->chimney_reserved, NULL);
+		handle->lower_context = NULL;
+		trace_chimney_terminate_complete(conn->stack->dev,
+						 hop->layer->name, conn->id, 0,
+						 status, "");
+		hop->layer->ops->terminate_complete(hop->layer, handle, status);
+		if (last)
+			break;
+	}
+	/* Only a full terminate counts; a failed initiate already did. */
+	if (!conn->term_top)
+		chimney_stats_add(&conn->stack->stats, terminated, 1);
 	chimney_conn_unlink(conn);
 }
 
 static void chimney_complete_work(struct work_struct *work)
 {
-	struct chimney_conn *conn = container_of(work, struct chimney_conn,
-						 complete_work);
-
-	/*
-	 * Rundown: TERMINATING already refuses new upcalls; wait for the ones
-	 * that started before, since the layers free their handles below.
-	 */
-	if (!conn->drained) {
-		wait_var_event(&conn->inflight, chimney_conn_idle(conn));
-		conn->drained = true;
-	}
-	chimney_complete_deliver(conn);
+	chimney_complete_run(container_of(work, struct chimney_conn,
+					  complete_work), true);
 }
-
-/**
- * chimney_indicate_status() - a device-wide status indication going up
- * @layer: the indicating layer (the target, or an intermediate forwarding)
- * @status: CHIMNEY_STATUS_UPLOAD_ALL, _OFFLOAD_PAUSE or _OFFLOAD_RESUME
- *
- * Delivered to the nearest layer above that has a status op. Process
- * context.
- */
-void chimney_indicate_status(struct chimney_layer *layer, u32 status)
-{
-	struct chimney_layer *above = NULL;
-	struct chimney_stack *stack;
-	unsigned int depth;
-
-	might_sleep();
-	if (!layer)
-		return;
-	mutex_lock(&chimney_stacks_lock);
-	stack = layer->stack;
-	for (depth = layer->depth; stack && depth > 0; depth--) {
-		above = chimney_stack_layer(stack, depth - 1);
-		if (above && above->ops->status)
-			break;
-		above = NULL;
-	}
-	mutex_unlock(&chimney_stacks_lock);
-	if (above)
-		above->ops->status(above, status);
-}
-EXPORT_SYMBOL_GPL(chimney_indicate_status);
 
 /**
  * chimney_handle_conn_id() - the connection id behind a handle
  * @handle: a layer's handle
+ *
+ * Any context.
  *
  * Return: the stable id of the live connection @handle belongs to, or 0.
  */
@@ -590,48 +760,6 @@ u64 chimney_handle_conn_id(const struct chimney_offload_handle *handle)
 	return id;
 }
 EXPORT_SYMBOL_GPL(chimney_handle_conn_id);
-
-/*
- * Upload everything on @stack, whatever its protocol layer thinks: the
- * device is going away. Terminates in batches so a million connections
- * cost one pass, and waits for asynchronous completions.
- */
-int chimney_stack_drain(struct chimney_stack *stack)
-{
-	struct chimney_conn *batch[64], *conn;
-	unsigned int n, i;
-
-	might_sleep();
-	chimney_stack_set_closing(stack, true);
-	for (;;) {
-		n = 0;
-		spin_lock_bh(&stack->conns_lock);
-		list_for_each_entry(conn, &stack->conns, stack_node) {
-			if (READ_ONCE(conn->state) != CHIMNEY_CONN_OFFLOADED)
-				continue;
-			chimney_conn_get(conn);
-			batch[n++] = conn;
-			if (n == ARRAY_SIZE(batch))
-				break;
-		}
-		spin_unlock_bh(&stack->conns_lock);
-
-		for (i = 0; i < n; i++) {
-			chimney_conn_terminate(batch[i]);
-			chimney_conn_put(batch[i]);
-		}
-		if (!n) {
-			flush_workqueue(chimney_wq);
-			/* Only initiates/terminates still pending below. */
-			if (wait_var_event_timeout(&stack->nr_conns,
-						   !READ_ONCE(stack->nr_conns),
-						   HZ / 10))
-				break;
-		}
-		cond_resched();
-	}
-	return 0;
-}
 
 void chimney_flush(void)
 {

@@ -5,6 +5,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
+#include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <chimney/chimney.h>
 
@@ -15,7 +16,12 @@ struct chimney_conn;
 /*
  * The layers bound to one net_device, top to bottom, and the connections
  * offloaded through them. The layer list only changes while the stack
- * carries no connection, so a connection can record its layers once.
+ * carries no connection (a drain holds new initiates off), so a connection
+ * can record its layers once.
+ *
+ * Lifetime: chimney_stacks holds one reference and the device reference,
+ * dropped together when the last layer leaves or the device goes away;
+ * a drainer holds another while it waits without chimney_stacks_lock.
  */
 struct chimney_stack {
 	struct net_device *dev;
@@ -23,11 +29,14 @@ struct chimney_stack {
 	struct list_head node;		/* chimney_stacks */
 	struct list_head layers;	/* top to bottom */
 	unsigned int depth;
+	refcount_t ref;
 
-	spinlock_t conns_lock;		/* conns, nr_conns, closing, layers */
+	spinlock_t conns_lock;		/* conns, nr_conns, draining */
 	struct list_head conns;
 	unsigned int nr_conns;
-	bool closing;			/* no new initiates */
+	unsigned int draining;		/* drains under way: no new initiates */
+	bool drain_kick;		/* a connection became offloaded */
+	struct mutex drain_lock;	/* one drain pass at a time */
 
 	struct chimney_stats stats;
 	struct rcu_head rcu;
@@ -39,8 +48,7 @@ extern struct list_head chimney_stacks;
 struct chimney_stack *chimney_stack_find(const struct net_device *dev);
 struct chimney_layer *chimney_stack_layer(struct chimney_stack *stack,
 					  unsigned int depth);
-void chimney_stack_set_closing(struct chimney_stack *stack, bool closing);
-int chimney_stack_drain(struct chimney_stack *stack);
+void chimney_stack_remove(struct net_device *dev);
 void chimney_stack_exit(void);
 
 #endif

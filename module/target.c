@@ -495,9 +495,17 @@ void chimney_target_destroy(struct chimney_target *t)
 {
 	chimney_target_quiesce(t);
 	cancel_delayed_work_sync(&t->ops_work);
-	WARN_ON(chimney_layer_unregister(&t->layer));
+	WARN_ON(chimney_layer_unregister(&t->layer) == -EINVAL);
 	WARN_ON(!xa_empty(&t->conns));
 	xa_destroy(&t->conns);
 	kfree(t);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_destroy);
+
+/* Placeholder until the link-state work lands: link down uploads all. */
+void chimney_target_set_link(struct chimney_target *t, bool up)
+{
+	if (!up)
+		chimney_indicate_status(&t->layer, CHIMNEY_STATUS_UPLOAD_ALL);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_set_link);

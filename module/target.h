@@ -52,6 +52,7 @@ struct chimney_target *chimney_target_create(struct net_device *dev,
 					     unsigned int capacity);
 void chimney_target_destroy(struct chimney_target *t);
 void chimney_target_quiesce(struct chimney_target *t);
+void chimney_target_set_link(struct chimney_target *t, bool up);
 int chimney_target_raise(struct chimney_target *t, u64 id, u32 type, u32 info);
 int chimney_target_hw_failure(struct chimney_target *t, u64 id);
 int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,

@@ -9,6 +9,25 @@
  * layer below writes its own context into the handle's @lower_context, and
  * the framework keeps routing state in @chimney_reserved. Events travel up
  * the stack one hop at a time; each layer sees only its own handle.
+ *
+ * Contexts and concurrency, for any layer in any module:
+ *  - Every call may come from any CPU at any time its kernel-doc allows;
+ *    the framework serialises nothing per connection beyond what the NDIS
+ *    contract orders (initiate completion before events, every upcall
+ *    returned before terminate_complete, none after). Ops documented as
+ *    process context are called with no framework lock held and may
+ *    sleep; the event op runs with BH disabled and must not.
+ *  - A handle's memory belongs to its layer and must stay valid until the
+ *    framework forgets it: after a failed initiate_complete or after
+ *    terminate_complete has returned. Calls the framework finds on a
+ *    stale or foreign handle are rejected and counted, never followed.
+ *  - Device removal (and a move to another namespace) always leads to
+ *    termination: every connection of the device's stack is terminated
+ *    through its layers (the protocol layer gets terminate_complete), then
+ *    every layer is taken off the stack and told through its unbind op,
+ *    whichever module registered it. chimney_layer_unregister() with
+ *    connections live uploads them the same way and waits, so a module
+ *    may leave from its exit function at any time.
  */
 #ifndef _CHIMNEY_CHIMNEY_H
 #define _CHIMNEY_CHIMNEY_H
@@ -225,7 +244,8 @@ struct chimney_layer;
  *	upper handle's lower_context (on success) and completes upwards. If it
  *	fails upwards an initiate that succeeded below it (@status 0 here), it
  *	must keep @own: the framework then terminates the connection below it
- *	and @terminate_complete arrives on @own. Any context except hard
+ *	and @terminate_complete arrives on @own, for which the layer completes
+ *	nothing upwards (its upper handle is gone). Any context except hard
  *	interrupt; must not sleep. Required for every layer above the target.
  * @terminate: MiniportTerminateOffload, required below the top. @context is
  *	what this layer wrote into the upper handle's lower_context. Complete
@@ -297,6 +317,8 @@ struct chimney_layer {
 	struct list_head node;
 	enum chimney_layer_role role;
 	unsigned int depth;
+	bool unregistering;
+	bool unbound;
 };
 
 int chimney_layer_register(struct net_device *dev, struct chimney_layer *layer,
