@@ -48,20 +48,26 @@ ecmd "raise dev=ext0 event=backlog info=4096"
 # the same connections: through the same ext_im on both CPUs at once.
 n=10000
 t0=$(now_ms)
-echo "storm dev=ext0 events=$n" > $E/command || fail "storm lost events: $(grep '^ext0.storm' $E/stats | tr '\n' ' ')"
+rc=0
+echo "storm dev=ext0 events=$n" > $E/command 2>/dev/null || rc=$?
 t1=$(now_ms)
 ok=$(estat ext0.storm_ok)
 refused=$(estat ext0.storm_refused)
 skipped=$(estat ext0.storm_skipped)
 rx=$(estat ext0.received_storm)
+fwd=$(estat ext0.im_forwarded)
 echo "storm: $((2 * n)) events in $((t1 - t0)) ms: ok $ok refused $refused skipped $skipped received $rx, up to $(estat ext0.im_concurrency_max) at once in one ext_im"
-[ $((ok + refused + skipped)) = $((2 * n)) ] || fail "storm: ok+refused+skipped != $((2 * n))"
-[ "$refused" = 0 ] || fail "storm: $refused legal events refused"
-[ "$skipped" = 0 ] || fail "storm: $skipped events skipped (connection terminating)"
-[ "$ok" = "$rx" ] || fail "storm: $ok accepted but $rx reached ext_top"
-[ "$(estat ext0.storm_lost)" = 0 ] || fail "storm: events lost"
-[ "$(estat ext0.im_forward_failed)" = 0 ] || fail "an ext_im could not forward $(estat ext0.im_forward_failed) events"
-[ "$(estat ext0.im_forwarded)" = $((24 + 3 * ok)) ] || fail "ext_im forwards do not add up"
+# Checked as expectations: a loss leaves the stack usable, the rest of the
+# test still tells what else works.
+expect "storm: the command failed ($rc): accepted events were lost" [ "$rc" = 0 ]
+expect "storm: ok+refused+skipped != $((2 * n))" [ $((ok + refused + skipped)) = $((2 * n)) ]
+expect "storm: $refused legal events refused" [ "$refused" = 0 ]
+expect "storm: $skipped events skipped (connection terminating)" [ "$skipped" = 0 ]
+expect "storm: $ok accepted but $rx reached ext_top ($(estat ext0.storm_lost) lost; dmesg)" [ "$ok" = "$rx" ]
+expect "storm: an ext_im could not forward $(estat ext0.im_forward_failed) events (dmesg)" \
+	[ "$(estat ext0.im_forward_failed)" = 0 ]
+expect "storm: ext_im forwards do not add up ($fwd, expected $((24 + 3 * ok)))" \
+	[ "$fwd" = $((24 + 3 * ok)) ]
 
 # Disconnect: ext_top keeps the connection offloaded (the send half stays
 # open), so a second one is a genuine duplicate, counted under its rule.
@@ -131,4 +137,5 @@ echo "unregister with $live connections live: $((t1 - t0)) ms"
 [ "$(conns ext0)" = 0 ] || fail "connections left on ext0"
 [ "$(estat errors)" = 0 ] || fail "chimney_ext counted broken promises"
 ip link del ext0
+expect_done
 echo "ext stack: ok"
