@@ -52,26 +52,26 @@ ip link add dummya type dummy
 ip link set dummya up
 refused=0
 t0=$(now_ms)
-i=0
-while [ $i -lt "$cycles" ]; do
-	i=$((i + 1))
+cyc=0
+while [ $cyc -lt "$cycles" ]; do
+	cyc=$((cyc + 1))
 	# dummya exists before the load; dummyb comes after it.
-	insmod "$chimney" 'devices=dummy*' || fail "cycle $i: insmod chimney"
-	wait_for "cycle $i: dummya attached at load" attached dummya
+	insmod "$chimney" 'devices=dummy*' || fail "cycle $cyc: insmod chimney"
+	wait_for "cycle $cyc: dummya attached at load" attached dummya
 	ip link add dummyb type dummy
 	ip link set dummyb up
-	wait_for "cycle $i: dummyb attached" attached dummyb
-	offload dummya 10.50.0.1:$i 10.50.0.2:80 >/dev/null
-	offload dummyb 10.50.1.1:$i 10.50.1.2:80 >/dev/null
-	offload dummyb "[2001:db8::50]:$i" '[2001:db8::51]:80' >/dev/null
+	wait_for "cycle $cyc: dummyb attached" attached dummyb
+	offload dummya 10.50.0.1:$cyc 10.50.0.2:80 >/dev/null
+	offload dummyb 10.50.1.1:$cyc 10.50.1.2:80 >/dev/null
+	offload dummyb "[2001:db8::50]:$cyc" '[2001:db8::51]:80' >/dev/null
 	echo 3000 > $D/devices/dummyb/initiate_delay_ms
-	offload dummyb 10.50.1.1:$((i + 1000)) 10.50.1.2:80 >/dev/null
-	grep -q "10.50.1.1:$((i + 1000)) .* offloading " $D/connections ||
-		fail "cycle $i: no initiate pending"
+	offload dummyb 10.50.1.1:$((cyc + 1000)) 10.50.1.2:80 >/dev/null
+	grep -q "10.50.1.1:$((cyc + 1000)) .* offloading " $D/connections ||
+		fail "cycle $cyc: no initiate pending"
 	with_ext=0
-	if [ $((i % 5)) = 0 ]; then
+	if [ $((cyc % 5)) = 0 ]; then
 		with_ext=1
-		insmod "$ext" || fail "cycle $i: insmod chimney_ext"
+		insmod "$ext" || fail "cycle $cyc: insmod chimney_ext"
 		ip link add extl0 type dummy
 		ip link set extl0 up
 		ecmd "stack dev=extl0 im=2 async_ms=50"
@@ -97,14 +97,14 @@ while [ $i -lt "$cycles" ]; do
 
 	if [ $with_ext = 1 ]; then
 		rmmod_busy chimney_ext
-		[ ! -d $E ] || fail "cycle $i: $E still there"
-		[ "$(conns extl0)" = 0 ] || fail "cycle $i: chimney_ext left connections"
+		[ ! -d $E ] || fail "cycle $cyc: $E still there"
+		[ "$(conns extl0)" = 0 ] || fail "cycle $cyc: chimney_ext left connections"
 		ip link del extl0
 	fi
 	rmmod_busy chimney
 	stop_loops
-	[ ! -d $D ] || fail "cycle $i: $D still there after rmmod"
-	[ ! -d /sys/module/chimney ] || fail "cycle $i: chimney still loaded"
+	[ ! -d $D ] || fail "cycle $cyc: $D still there after rmmod"
+	[ ! -d /sys/module/chimney ] || fail "cycle $cyc: chimney still loaded"
 	ip link del dummyb
 	ip link del dummyc 2>/dev/null || true
 done
