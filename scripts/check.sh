@@ -87,7 +87,7 @@ unload_pid=""
 if [ "${CHIMNEY_SKIP_UNLOAD:-0}" != 1 ]; then
 	echo "check: unload run in the background (CHIMNEY_SKIP_UNLOAD=1 skips it)"
 	rm -rf "$out/unload"
-	CHIMNEY_VMTEST_TIMEOUT=${CHIMNEY_UNLOAD_VMTEST_TIMEOUT:-600} \
+	CHIMNEY_VMTEST_TIMEOUT=${CHIMNEY_UNLOAD_VMTEST_TIMEOUT:-900} \
 		"$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/unload" \
 		-m 2G -v "$top/scripts/vmtests-unload" --append "chimney.vmsuite=chimney_unload" \
 		"${unload_mods[@]}" > "$out/unload.log" 2>&1 &
