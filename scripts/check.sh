@@ -10,7 +10,9 @@
 #   CHIMNEY_TIMEOUT         whole-VM timeout in seconds (default 1200)
 #   CHIMNEY_VMTEST_TIMEOUT  per vm test timeout in seconds (default 120)
 #   CHIMNEY_MODULES         modules to load, in order (default: module/chimney.ko
-#                           kunit/chimney_test.ko)
+#                           kunit/chimney_test.ko kunit/chimney_ext.ko)
+#   CHIMNEY_SKIP_UNLOAD=1   skip the unload run (load/unload cycles under fire,
+#                           scripts/vmtests-unload, a second VM next to the first)
 #   CHIMNEY_SKIP_SELFTEST=1 skip the harness self-test (quick dev loop)
 #   CHIMNEY_SKIP_LINT=1     skip scripts/lint.sh
 #   CHIMNEY_SKIP_STOCK=1    skip scripts/stock.sh (Debian 6.1/6.12 in QEMU, dkms)
@@ -69,11 +71,28 @@ if ! make -C "$top" KDIR="$kdir" modules > "$out/build.log" 2>&1; then
 	problem "building the chimney modules failed (make KDIR=$kdir; $out/build.log)"
 	finish
 fi
-read -r -a mods <<<"${CHIMNEY_MODULES:-$top/module/chimney.ko $top/kunit/chimney_test.ko}"
-for m in "${mods[@]}"; do
+read -r -a mods <<<"${CHIMNEY_MODULES:-$top/module/chimney.ko $top/kunit/chimney_test.ko $top/kunit/chimney_ext.ko}"
+unload_mods=("$top/module/chimney.ko" "$top/kunit/chimney_ext.ko")
+for m in "${mods[@]}" "${unload_mods[@]}"; do
 	[ -f "$m" ] || problem "the build did not produce $m"
 done
 [ "$problems" = 0 ] || finish
+
+# --- the unload run, in the background ---------------------------------------------
+# Only chimney and chimney_ext, no KUnit: the vm tests of scripts/vmtests-unload
+# (suite chimney_unload) load and unload chimney many times. A second VM
+# beside the main one (the box allows two), so wall time barely grows; judged
+# after the main run, before anything else boots a VM.
+unload_pid=""
+if [ "${CHIMNEY_SKIP_UNLOAD:-0}" != 1 ]; then
+	echo "check: unload run in the background (CHIMNEY_SKIP_UNLOAD=1 skips it)"
+	rm -rf "$out/unload"
+	CHIMNEY_VMTEST_TIMEOUT=${CHIMNEY_UNLOAD_VMTEST_TIMEOUT:-900} \
+		"$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/unload" \
+		-m 2G -v "$top/scripts/vmtests-unload" --append "chimney.vmsuite=chimney_unload" \
+		"${unload_mods[@]}" > "$out/unload.log" 2>&1 &
+	unload_pid=$!
+fi
 
 # --- the test run ------------------------------------------------------------------
 echo "check: running ${mods[*]##*/} in the VM"
@@ -87,6 +106,20 @@ failed=$((failed + f))
 n=$(grep -c '^FAIL: ' "$out/verdict.txt" || true)
 problems=$((problems + n))
 [ "$rc" = 0 ] || [ "$n" != 0 ] || problem "verdict.sh failed without saying why (exit $rc)"
+
+if [ -n "$unload_pid" ]; then
+	echo "check: waiting for the unload run"
+	wait "$unload_pid" || problem "the unload run did not finish ($out/unload.log)"
+	rc=0
+	"$top/scripts/qemu/verdict.sh" -n -k "$ksrc" -s "$top/scripts/vmtests-unload/suites" \
+		"$out/unload" | tee "$out/unload-verdict.txt" || rc=$?
+	read -r p f < "$out/unload/counts" || { p=0; f=1; }
+	passed=$((passed + p))
+	failed=$((failed + f))
+	n=$(grep -c '^FAIL: ' "$out/unload-verdict.txt" || true)
+	problems=$((problems + n))
+	[ "$rc" = 0 ] || [ "$n" != 0 ] || problem "verdict.sh failed on the unload run without saying why (exit $rc)"
+fi
 
 # --- stock Debian kernels (scripts/stock.sh: 6.1 and 6.12 in QEMU, dkms) ------------
 if [ "${CHIMNEY_SKIP_STOCK:-0}" != 1 ] && [ -x "$top/scripts/stock.sh" ]; then

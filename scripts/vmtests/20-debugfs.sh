@@ -30,9 +30,27 @@ cmd "raise id=$a event=retrieve reason=low_activity"
 sleep 0.5
 grep -q "^$a " $D/connections || fail "declined retrieve uploaded"
 [ "$(stat $D/devices/dummy1/stats host_declined)" = 1 ] || fail "declined count"
+# Disconnect: chimney's host uploads at once, so a second Disconnect is
+# refused because the connection is terminating, not as a duplicate (that
+# one is tested with chimney_ext's protocol layer, which keeps it offloaded).
+# The device's own counters, before and after; the terminate is delayed so
+# the second one surely meets a terminating connection.
+S=$D/devices/dummy1/stats
+echo 2000 > $D/devices/dummy1/terminate_delay_ms
+disc=$(stat $S event_disconnect)
+dup=$(stat $S rule_duplicate_disconnect)
+term=$(stat $S rule_terminating)
 cmd "raise id=$a event=disconnect"
+[ "$(stat $S event_disconnect)" = $((disc + 1)) ] || fail "disconnect not counted on dummy1"
+wait_for "the host's upload after disconnect" grep -q "^$a .* terminating " $D/connections
 cmd_err "raise id=$a event=disconnect"
-[ "$(stat $D/stats rule_duplicate_disconnect)" -ge 1 ] || fail "rule not counted"
+[ "$(stat $S rule_terminating)" = $((term + 1)) ] ||
+	fail "second disconnect: rule_terminating $term -> $(stat $S rule_terminating), expected +1"
+[ "$(stat $S rule_duplicate_disconnect)" = "$dup" ] ||
+	fail "second disconnect on a terminating connection counted as a duplicate"
+[ "$(stat $S event_disconnect)" = $((disc + 1)) ] || fail "the refused disconnect was counted as an event"
+wait_for "connection $a uploaded" sh -c "! grep -q '^$a ' $D/connections"
+echo 0 > $D/devices/dummy1/terminate_delay_ms
 
 # Fault knobs.
 echo 1 > $D/devices/dummy1/fail_initiate
@@ -53,6 +71,21 @@ cmd_err "raise id=$c event=retrieve reason=12"
 printf 'terminate id=%s' "$c" > $D/command 2>/dev/null && fail "no newline accepted"
 after=$(cat $D/connections $D/stats | md5sum)
 [ "$before" = "$after" ] || fail "a refused command changed state"
+
+# Each opener of the command file reads back the id of its own last
+# offload, whatever others wrote in between (last_id is global).
+exec 5<>$D/command 6<>$D/command
+echo "offload dev=dummy1 src=10.2.0.1:3000 dst=10.2.0.2:80" >&5 || fail "offload through fd 5"
+echo "offload dev=dummy1 src=10.2.0.1:3001 dst=10.2.0.2:80" >&6 || fail "offload through fd 6"
+id6=""
+id5=""
+read -r id6 <&6 || true
+read -r id5 <&5 || true
+exec 5>&- 6>&-
+[ -n "$id5" ] && [ -n "$id6" ] || fail "no per-opener id read back from $D/command"
+[ "$id5" != "$id6" ] || fail "both openers read back id $id5"
+grep -q "^$id5 dummy1 ipv4 10.2.0.1:3000 " $D/connections || fail "fd 5 read back $id5, not its connection"
+grep -q "^$id6 dummy1 ipv4 10.2.0.1:3001 " $D/connections || fail "fd 6 read back $id6, not its connection"
 
 # A file held open across device removal and module-visible changes.
 exec 4< $D/devices/dummy1/stats
