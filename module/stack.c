@@ -209,6 +209,12 @@ static void chimney_stack_drain(struct chimney_stack *stack)
 		WRITE_ONCE(stack->drain_kick, false);
 		refused = chimney_stack_drain_pass(stack);
 		backoff = refused ? clamp(backoff * 2, 1UL, (unsigned long)HZ) : 0;
+		/*
+		 * Our own refusals kicked us: the back-off decides when to try
+		 * again (and picks up any other kick with them).
+		 */
+		if (refused)
+			WRITE_ONCE(stack->drain_kick, false);
 		wait_var_event_timeout(&stack->nr_conns,
 				       chimney_stack_drain_done(stack),
 				       refused ? backoff : 10 * HZ);
