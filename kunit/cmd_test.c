@@ -6,6 +6,11 @@
  */
 
 #include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 #include <chimney/chimney.h>
 
@@ -289,10 +294,153 @@ static void chimney_cmd_scenario(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "detach dev=%s\n", dev), 0);
 }
 
+struct ct_race {
+	u64 ids[4];
+	struct net_device *dev;
+	atomic_t ops;
+	atomic_t unexpected;
+	int wait_ops;		/* detach after this many commands */
+	int detach_err;
+	struct completion detached;
+};
+
+/* Commands on the device's connections, as fast as they go. */
+static int ct_race_commands(void *data)
+{
+	struct ct_race *r = data;
+	char line[128];
+	unsigned int n = 0;
+	int len, err;
+
+	while (!kthread_should_stop()) {
+		u64 id = r->ids[n % ARRAY_SIZE(r->ids)];
+
+		switch (n % 4) {
+		case 0:
+			len = snprintf(line, sizeof(line),
+				       "raise id=%llu event=backlog bytes=%u\n",
+				       id, 10000 + n);
+			break;
+		case 1:
+			len = snprintf(line, sizeof(line),
+				       "path id=%llu rate=%u rtt=1000\n",
+				       id, 1000000 + n * 100000);
+			break;
+		case 2:
+			len = snprintf(line, sizeof(line),
+				       "traffic id=%llu in=1 out=2 retrans=1\n",
+				       id);
+			break;
+		default:
+			len = snprintf(line, sizeof(line), "hw_failure id=%llu\n",
+				       id);
+			break;
+		}
+		err = chimney_cmd_exec(line, len);
+		if (err && err != -ENOENT && err != -EPROTO)
+			atomic_inc(&r->unexpected);
+		atomic_inc(&r->ops);
+		n++;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Stalls the commands' CPU for a while, now and then, at whatever point
+ * they are: a command caught between finding its device and using the
+ * target then spans a whole device removal on the other CPU. Real
+ * preemption, only more of it than an idle test machine has.
+ */
+static int ct_race_preempt(void *data)
+{
+	sched_set_fifo(current);
+	while (!kthread_should_stop()) {
+		usleep_range(100, 300);
+		mdelay(50);
+	}
+	return 0;
+}
+
+static int ct_race_detach(void *data)
+{
+	struct ct_race *r = data;
+
+	while (atomic_read(&r->ops) < r->wait_ops)
+		cond_resched();
+	r->detach_err = chimney_device_detach(r->dev);
+	complete(&r->detached);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+static struct task_struct *ct_cmd_start_on(struct kunit *test,
+					   int (*fn)(void *), void *data,
+					   unsigned int cpu)
+{
+	struct task_struct *task = kthread_create(fn, data, "ct_race/%u", cpu);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	get_task_struct(task);
+	kthread_bind(task, cpu);
+	wake_up_process(task);
+	return task;
+}
+
+/*
+ * Commands on a connection id racing the removal of its device: the
+ * device's target must not be used after it was freed (KASAN).
+ */
+static void chimney_cmd_conn_vs_detach(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "ctcmd%d");
+	struct ct_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct task_struct *cmds, *detach, *preempt;
+	struct chimney_device *cdev;
+	struct chimney_tuple t;
+	int iter, i, unexpected = 0, errs = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	r->dev = dev;
+	preempt = ct_cmd_start_on(test, ct_race_preempt, NULL, 0);
+	for (iter = 0; iter < 100; iter++) {
+		cdev = ct_attach(test, dev, 8);
+		for (i = 0; i < ARRAY_SIZE(r->ids); i++) {
+			ct_tuple4(&t, 0x0a000001, 3000 + i, 0x0a000002, 80);
+			KUNIT_ASSERT_EQ(test, chimney_host_offload(cdev->host, &t,
+								   &r->ids[i]), 0);
+		}
+		atomic_set(&r->ops, 0);
+		atomic_set(&r->unexpected, 0);
+		r->wait_ops = iter % 8;
+		r->detach_err = 1;
+		init_completion(&r->detached);
+		cmds = ct_cmd_start_on(test, ct_race_commands, r, 0);
+		detach = ct_cmd_start_on(test, ct_race_detach, r, 1);
+		/* kthread_stop() before it ran would skip the thread function. */
+		wait_for_completion(&r->detached);
+		kthread_stop(detach);
+		put_task_struct(detach);
+		kthread_stop(cmds);
+		put_task_struct(cmds);
+		unexpected += atomic_read(&r->unexpected);
+		errs += r->detach_err != 0;
+	}
+	kthread_stop(preempt);
+	put_task_struct(preempt);
+	KUNIT_EXPECT_EQ(test, unexpected, 0);
+	KUNIT_EXPECT_EQ(test, errs, 0);
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), 0U);
+}
+
 static struct kunit_case chimney_cmd_cases[] = {
 	KUNIT_CASE_PARAM(chimney_cmd_rejects, ct_bad_gen_params),
 	KUNIT_CASE(chimney_cmd_overlong),
 	KUNIT_CASE(chimney_cmd_scenario),
+	KUNIT_CASE(chimney_cmd_conn_vs_detach),
 	{}
 };
 

@@ -290,6 +290,7 @@ static struct chimney_device *chimney_cmd_conn_device(u64 id,
 	struct chimney_device *cdev;
 	struct chimney_conn *conn;
 
+	lockdep_assert_held(&chimney_devices_lock);
 	conn = chimney_conn_get_id(id);
 	if (!conn)
 		return NULL;
@@ -303,12 +304,19 @@ static struct chimney_device *chimney_cmd_conn_device(u64 id,
 	return NULL;
 }
 
+/*
+ * A command on connection @c->id. chimney_devices_lock is held from
+ * finding the connection's device to the end of the operation: the device
+ * is unlinked from chimney_devices under it before its target is freed,
+ * so the target stays valid throughout.
+ */
 static int chimney_cmd_run_conn(struct chimney_cmd *c)
 {
 	struct chimney_conn *conn = NULL;
 	struct chimney_device *cdev;
 	int err;
 
+	lockdep_assert_held(&chimney_devices_lock);
 	cdev = chimney_cmd_conn_device(c->id, &conn);
 	if (!cdev)
 		return chimney_cmd_err(-ENOENT, "no connection %llu", c->id);
@@ -348,8 +356,12 @@ static int chimney_cmd_run(struct chimney_cmd *c)
 	u64 id = 0;
 	int err;
 
-	if (c->seen & K(ID))
-		return chimney_cmd_run_conn(c);
+	if (c->seen & K(ID)) {
+		mutex_lock(&chimney_devices_lock);
+		err = chimney_cmd_run_conn(c);
+		mutex_unlock(&chimney_devices_lock);
+		return err;
+	}
 
 	if (c->verb == CV_ATTACH) {
 		dev = dev_get_by_name(chimney_cmd_net(), c->dev);
