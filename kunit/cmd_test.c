@@ -133,6 +133,15 @@ static const struct ct_bad_cmd ct_bad_cmds[] = {
 	BAD("policy dev=%s reason=low_activity accept=yes\n", -EINVAL),
 	BAD("path id=%llu rate=0 rtt=10\n", -EINVAL),
 	BAD("path id=%llu rate=10 rtt=\n", -EINVAL),
+	BAD("path id=%llu rate=10 rtt=60000001\n", -EINVAL),
+	BAD("path id=%llu rate=10 rtt=4294967295\n", -EINVAL),
+	BAD("path id=%llu rate=18446744073709551616 rtt=1\n", -EINVAL),
+	BAD("path id=18446744073709551615 rate=18446744073709551615 rtt=1\n", -ENOENT),
+	BAD("raise id=%llu event=backlog bytes=18446744073709551615\n", -EINVAL),
+	BAD("traffic id=%llu in=18446744073709551615\n", -EINVAL),
+	BAD("traffic id=%llu retrans=4294967296\n", -EINVAL),
+	BAD("attach dev=%s capacity=18446744073709551615\n", -EINVAL),
+	BAD("attach dev=%s capacity=4294967295\n", -EINVAL),
 	BAD("attach dev=%s capacity=0\n", -EINVAL),
 	BAD("attach dev=%s capacity=99999999\n", -EINVAL),
 	BAD("attach dev=%s\n", -EEXIST),
@@ -294,6 +303,46 @@ static void chimney_cmd_scenario(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "detach dev=%s\n", dev), 0);
 }
 
+/*
+ * Extreme numbers where a command accepts them: nothing overflows, the
+ * bandwidth-delay product saturates (it used to be a divide error).
+ */
+static void chimney_cmd_extreme_values(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "ctcmd%d"), 8);
+	struct chimney_target *t = cdev->target;
+	u32 backlog;
+	u64 id;
+
+	KUNIT_ASSERT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:65535 dst=10.0.0.2:65535\n",
+				     cdev->dev->name), 0);
+	id = chimney_cmd_last_id();
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "path id=%llu rate=18446744073709551615 rtt=1000001\n",
+				     id), 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_conn_backlog(t, id, &backlog), 0);
+	KUNIT_EXPECT_EQ(test, backlog, CHIMNEY_BACKLOG_UNSUPPORTED - 1);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "path id=%llu rate=18446744073709551615 rtt=60000000\n",
+				     id), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "path id=%llu rate=18446744073709551615 rtt=1\n",
+				     id), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "path id=%llu rate=1 rtt=1\n", id), 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, U64_MAX, U32_MAX), -EINVAL);
+	/* From a backlog of 1: indicated, and saturated again. */
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, U64_MAX,
+						      CHIMNEY_TARGET_MAX_RTT_US), 1);
+	KUNIT_EXPECT_EQ(test, chimney_target_conn_backlog(t, id, &backlog), 0);
+	KUNIT_EXPECT_EQ(test, backlog, CHIMNEY_BACKLOG_UNSUPPORTED - 1);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "raise id=%llu event=backlog bytes=4294967295\n", id), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "traffic id=%llu in=4294967295 out=4294967295 retrans=4294967295\n",
+				     id), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "traffic id=%llu in=4294967295 out=4294967295 retrans=4294967295\n",
+				     id), 0);
+	KUNIT_EXPECT_EQ(test, t->stats[0].in_segments, 2ULL * U32_MAX);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "terminate id=18446744073709551615\n"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "hw_failure id=18446744073709551615\n"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
 struct ct_race {
 	u64 ids[4];
 	struct net_device *dev;
@@ -441,6 +490,7 @@ static struct kunit_case chimney_cmd_cases[] = {
 	KUNIT_CASE(chimney_cmd_overlong),
 	KUNIT_CASE(chimney_cmd_scenario),
 	KUNIT_CASE(chimney_cmd_conn_vs_detach),
+	KUNIT_CASE(chimney_cmd_extreme_values),
 	{}
 };
 

@@ -166,8 +166,10 @@ static int chimney_parse_value(struct chimney_cmd *c, enum chimney_key key,
 			return chimney_cmd_err(-EINVAL, "bad rate '%s'", v);
 		return 0;
 	case CK_RTT:
-		if (kstrtou32(v, 10, &c->rtt) || !c->rtt)
-			return chimney_cmd_err(-EINVAL, "bad rtt '%s'", v);
+		if (kstrtou32(v, 10, &c->rtt) || !c->rtt ||
+		    c->rtt > CHIMNEY_TARGET_MAX_RTT_US)
+			return chimney_cmd_err(-EINVAL, "rtt must be 1..%u us",
+					       CHIMNEY_TARGET_MAX_RTT_US);
 		return 0;
 	case CK_ACCEPT:
 		if (kstrtobool(v, &c->accept) || strlen(v) != 1)

@@ -297,25 +297,36 @@ int chimney_target_hw_failure(struct chimney_target *t, u64 id)
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_hw_failure);
 
 /*
+ * rate x rtt / 1 s, saturated: mul_u64_u32_div() traps when the quotient
+ * does not fit 64 bits, and rate is whatever a user wrote.
+ */
+static u64 chimney_target_bdp(u64 rate, u32 rtt_us)
+{
+	if (rate > div_u64(U64_MAX, rtt_us))
+		return U64_MAX;
+	return div_u64(rate * rtt_us, USEC_PER_SEC);
+}
+
+/*
  * Send-backlog emulation: the best amount to keep outstanding is the
  * path's bandwidth-delay product. Indicate it when it moved by more than an
  * eighth (at least one MSS) and not more often than backlog_interval_ms,
  * so a jittery path does not turn into an indication storm.
  *
- * Return: 1 if indicated, 0 if suppressed, or a negative errno.
+ * Return: 1 if indicated, 0 if suppressed, or a negative errno (-EINVAL
+ * for a zero rate or an rtt outside 1..CHIMNEY_TARGET_MAX_RTT_US).
  */
 int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
 			    u32 rtt_us)
 {
 	struct chimney_target_conn *tc;
-	u64 bdp;
 	u32 backlog, delta, threshold;
 	int err;
 
-	if (!rate || !rtt_us)
+	if (!rate || !rtt_us || rtt_us > CHIMNEY_TARGET_MAX_RTT_US)
 		return -EINVAL;
-	bdp = mul_u64_u32_div(rate, rtt_us, USEC_PER_SEC);
-	backlog = clamp_t(u64, bdp, 1, CHIMNEY_BACKLOG_UNSUPPORTED - 1);
+	backlog = clamp_t(u64, chimney_target_bdp(rate, rtt_us), 1,
+			  CHIMNEY_BACKLOG_UNSUPPORTED - 1);
 
 	spin_lock_bh(&t->lock);
 	tc = chimney_target_find(t, id, &err);

@@ -7,7 +7,10 @@
 #include <linux/xarray.h>
 #include <chimney/chimney.h>
 
-/* TCP_OFFLOAD_STATS, kept per address family as the spec asks. */
+/*
+ * TCP_OFFLOAD_STATS, kept per address family as the spec asks. The
+ * counters wrap like their SNMP Counter32/Counter64 counterparts.
+ */
 struct chimney_target_stats {
 	u64 in_segments;
 	u64 out_segments;
@@ -47,6 +50,8 @@ struct chimney_target {
 
 #define CHIMNEY_TARGET_DEFAULT_CAPACITY	1024
 #define CHIMNEY_TARGET_MAX_CAPACITY	(4U << 20)
+/* Longest path RTT the backlog emulation takes: 60 s, in microseconds. */
+#define CHIMNEY_TARGET_MAX_RTT_US	60000000U
 
 struct chimney_target *chimney_target_create(struct net_device *dev,
 					     unsigned int capacity);
