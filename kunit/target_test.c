@@ -7,6 +7,7 @@
 
 #include <kunit/test.h>
 #include <linux/delay.h>
+#include <linux/ktime.h>
 #include <chimney/chimney.h>
 
 #include "conn.h"
@@ -232,6 +233,52 @@ static void chimney_target_stats_per_family(struct kunit *test)
 	ct_tgt_done(test, cdev);
 }
 
+/* Connections that have left OFFLOADING among @ids. */
+static int ct_completed(const u64 *ids, int n)
+{
+	int i, done = 0;
+
+	for (i = 0; i < n; i++)
+		done += ct_state(ids[i]) != CHIMNEY_CONN_OFFLOADING;
+	return done;
+}
+
+/*
+ * A stream of initiates faster than initiate_delay_ms must not push back
+ * the completions already due: each one completes about a delay after its
+ * initiate, during the stream.
+ */
+static void chimney_target_completion_not_starved(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 128);
+	u64 *ids = kunit_kcalloc(test, 128, sizeof(*ids), GFP_KERNEL);
+	struct chimney_target_knobs k;
+	ktime_t end;
+	int n = 0, during, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, ids);
+	chimney_target_get_knobs(cdev->target, &k);
+	k.initiate_delay_ms = 100;
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	end = ktime_add_ms(ktime_get(), 1000);
+	while (n < 128 && ktime_before(ktime_get(), end)) {
+		KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 1000 + n, &ids[n]), 0);
+		n++;
+		usleep_range(20000, 21000);
+	}
+	/* Still streaming: a 1 s stream is ten delays long. */
+	during = ct_completed(ids, n);
+	kunit_info(test, "%d initiates, %d completed during the stream", n,
+		   during);
+	KUNIT_EXPECT_GE(test, n, 5);
+	KUNIT_EXPECT_GT(test, during, 0);
+	KUNIT_EXPECT_NE(test, ct_state(ids[0]), CHIMNEY_CONN_OFFLOADING);
+	for (i = 0; i < 1000 && ct_completed(ids, n) < n; i++)
+		usleep_range(10000, 11000);
+	KUNIT_EXPECT_EQ(test, ct_completed(ids, n), n);
+	ct_tgt_done(test, cdev);
+}
+
 static struct kunit_case chimney_target_cases[] = {
 	KUNIT_CASE(chimney_target_capacity),
 	KUNIT_CASE(chimney_target_async_completion),
@@ -239,6 +286,7 @@ static struct kunit_case chimney_target_cases[] = {
 	KUNIT_CASE(chimney_target_backlog_hysteresis),
 	KUNIT_CASE(chimney_target_hw_failure_sequence),
 	KUNIT_CASE(chimney_target_stats_per_family),
+	KUNIT_CASE(chimney_target_completion_not_starved),
 	{}
 };
 

@@ -50,6 +50,23 @@ static struct chimney_target *to_target(struct chimney_layer *layer)
 	return container_of(layer, struct chimney_target, layer);
 }
 
+/*
+ * Have @dw run at @due unless a run is already queued for earlier or in
+ * progress (*@armed; it rescans under t->lock before it re-arms). Only
+ * ever moving the timer earlier keeps a stream of new operations from
+ * pushing back the ones already due. t->lock held.
+ */
+static void chimney_target_arm(struct delayed_work *dw, bool *armed,
+			       unsigned long *at, unsigned long due)
+{
+	if (*armed && !time_before(due, *at))
+		return;
+	*armed = true;
+	*at = due;
+	mod_delayed_work(system_wq, dw,
+			 time_after(due, jiffies) ? due - jiffies : 0);
+}
+
 static void chimney_target_finish_initiate(struct chimney_target *t,
 					   struct chimney_target_conn *tc,
 					   int status)
@@ -99,7 +116,7 @@ static void chimney_target_ops_work(struct work_struct *work)
 	struct chimney_target *t = container_of(to_delayed_work(work),
 						struct chimney_target, ops_work);
 	struct chimney_target_op *op, *found;
-	unsigned long next = 0;
+	unsigned long next;
 
 	for (;;) {
 		found = NULL;
@@ -113,16 +130,20 @@ static void chimney_target_ops_work(struct work_struct *work)
 			if (!next || time_before(op->due, next))
 				next = op->due;
 		}
-		if (found)
+		if (found) {
 			list_del(&found->node);
+		} else {
+			/* Decided under the lock new operations are queued under. */
+			t->ops_armed = false;
+			if (next)
+				chimney_target_arm(&t->ops_work, &t->ops_armed,
+						   &t->ops_due, next);
+		}
 		spin_unlock_bh(&t->lock);
 		if (!found)
 			break;
 		chimney_target_op_run(t, found);
 	}
-	if (next)
-		queue_delayed_work(system_wq, &t->ops_work,
-				   max_t(long, next - jiffies, 1));
 }
 
 /* Complete now, or after @delay_ms from the ops work. */
@@ -142,9 +163,9 @@ static void chimney_target_complete(struct chimney_target *t,
 		spin_lock_bh(&t->lock);
 		if (!t->dying) {
 			list_add_tail(&op->node, &t->ops);
+			chimney_target_arm(&t->ops_work, &t->ops_armed,
+					   &t->ops_due, op->due);
 			spin_unlock_bh(&t->lock);
-			mod_delayed_work(system_wq, &t->ops_work,
-					 msecs_to_jiffies(delay_ms));
 			return;
 		}
 		spin_unlock_bh(&t->lock);

@@ -46,6 +46,8 @@ struct chimney_target {
 	bool dying;
 	struct list_head ops;		/* delayed completions, FIFO */
 	struct delayed_work ops_work;
+	bool ops_armed;			/* ops_work queued or running */
+	unsigned long ops_due;		/* when it is queued to run */
 };
 
 #define CHIMNEY_TARGET_DEFAULT_CAPACITY	1024
