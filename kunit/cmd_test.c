@@ -244,7 +244,6 @@ static void chimney_cmd_scenario(struct kunit *test)
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "ctcmd%d"), 8);
 	struct chimney_host *host = cdev->host;
 	const char *dev = cdev->dev->name;
-	struct chimney_target_knobs k;
 	struct chimney_conn *conn;
 	s64 rule;
 	u64 a, b;
@@ -288,9 +287,9 @@ static void chimney_cmd_scenario(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, host->nr_tcbs, 0U);
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "invalidate dev=%s\n", dev), 0);
 	/* Illegal events are the framework's call: -EPROTO, and counted. */
-	chimney_target_get_knobs(cdev->target, &k);
-	k.initiate_delay_ms = 60000;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_INITIATE_DELAY,
+						      60000), 0);
 	KUNIT_ASSERT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:1003 dst=10.0.0.2:80\n", dev), 0);
 	a = chimney_cmd_last_id();
 	rule = atomic64_read(&chimney_global_stats.rules[CHIMNEY_RULE_NOT_OFFLOADED]);

@@ -6,7 +6,9 @@
  */
 
 #include <kunit/test.h>
+#include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <chimney/chimney.h>
 
@@ -47,7 +49,6 @@ static enum chimney_conn_state ct_state(u64 id)
 static void chimney_target_capacity(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 3);
-	struct chimney_target_knobs k;
 	u64 id[3], extra;
 	int i;
 
@@ -63,27 +64,28 @@ static void chimney_target_capacity(struct kunit *test)
 	chimney_host_flush(cdev->host);
 	chimney_flush();
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 200, &extra), 0);
-	chimney_target_get_knobs(cdev->target, &k);
-	k.capacity = 4;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_CAPACITY, 4), 0);
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 201, &extra), 0);
-	k.capacity = 0;
-	KUNIT_EXPECT_EQ(test, chimney_target_set_knobs(cdev->target, &k), -EINVAL);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_CAPACITY, 0),
+			-EINVAL);
 	ct_tgt_done(test, cdev);
 }
 
 static void chimney_target_async_completion(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
-	struct chimney_target_knobs k;
 	u64 id;
 	int i;
 
-	chimney_target_get_knobs(cdev->target, &k);
 	/* Long enough that a slow (TCG) VM still sees the pending states. */
-	k.initiate_delay_ms = 1000;
-	k.terminate_delay_ms = 1000;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_INITIATE_DELAY,
+						      1000), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_TERMINATE_DELAY,
+						      1000), 0);
 
 	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 300, &id), 0);
 	KUNIT_EXPECT_NE(test, id, 0ULL);
@@ -117,27 +119,26 @@ static void chimney_target_injected_failures(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
 	struct chimney_stack *stack = cdev->target->layer.stack;
-	struct chimney_target_knobs k;
+	struct chimney_target *t = cdev->target;
 	s64 failed = atomic64_read(&stack->stats.offload_failed);
 	u64 id;
 
-	chimney_target_get_knobs(cdev->target, &k);
-	k.fail_next_initiate = -ENOBUFS;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_FAIL_NEXT_INITIATE,
+						      -ENOBUFS), 0);
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 400, &id), -ENOBUFS);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&stack->stats.offload_failed),
 			failed + 1);
 	/* One-shot: the next one works. */
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 400, &id), 0);
 
-	chimney_target_get_knobs(cdev->target, &k);
-	k.fail_initiate = true;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_FAIL_INITIATE, 1), 0);
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 401, &id), -EIO);
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 402, &id), -EIO);
-	k.fail_initiate = false;
-	k.fail_next_initiate = 5;
-	KUNIT_EXPECT_EQ(test, chimney_target_set_knobs(cdev->target, &k), -EINVAL);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_FAIL_INITIATE, 0), 0);
+	/* A positive errno is the same errno. */
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_FAIL_NEXT_INITIATE, 5), 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_get_knob(t, CHIMNEY_KNOB_FAIL_NEXT_INITIATE), -5);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 403, &id), -EIO);
 	KUNIT_EXPECT_EQ(test, cdev->target->nr_conns, 1U);
 	ct_tgt_done(test, cdev);
 }
@@ -146,7 +147,6 @@ static void chimney_target_backlog_hysteresis(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
 	struct chimney_target *t = cdev->target;
-	struct chimney_target_knobs k;
 	u32 backlog;
 	u64 id;
 
@@ -167,9 +167,8 @@ static void chimney_target_backlog_hysteresis(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, backlog, 250000U);
 
 	/* Rate limit: a big change inside the interval waits. */
-	chimney_target_get_knobs(t, &k);
-	k.backlog_interval_ms = 60000;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(t, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_BACKLOG_INTERVAL,
+						      60000), 0);
 	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 8000), 0);
 	KUNIT_EXPECT_EQ(test, chimney_target_conn_backlog(t, id, &backlog), 0);
 	KUNIT_EXPECT_EQ(test, backlog, 250000U);
@@ -252,14 +251,13 @@ static void chimney_target_completion_not_starved(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 128);
 	u64 *ids = kunit_kcalloc(test, 128, sizeof(*ids), GFP_KERNEL);
-	struct chimney_target_knobs k;
 	ktime_t end;
 	int n = 0, during, i;
 
 	KUNIT_ASSERT_NOT_NULL(test, ids);
-	chimney_target_get_knobs(cdev->target, &k);
-	k.initiate_delay_ms = 100;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_INITIATE_DELAY,
+						      100), 0);
 	end = ktime_add_ms(ktime_get(), 1000);
 	while (n < 128 && ktime_before(ktime_get(), end)) {
 		KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 1000 + n, &ids[n]), 0);
@@ -279,6 +277,168 @@ static void chimney_target_completion_not_starved(struct kunit *test)
 	ct_tgt_done(test, cdev);
 }
 
+struct ct_knob_writer {
+	struct chimney_target *t;
+	enum chimney_target_knob knob;
+	s64 last;		/* last value written */
+	int lost;		/* read back something else: update lost */
+	int errors;
+};
+
+static int ct_knob_writer_fn(void *data)
+{
+	struct ct_knob_writer *w = data;
+	s64 v = 0;
+
+	while (!kthread_should_stop()) {
+		v = v % 60000 + 1;
+		if (chimney_target_set_knob(w->t, w->knob, v))
+			w->errors++;
+		/* Nobody else writes this knob. */
+		if (chimney_target_get_knob(w->t, w->knob) != v)
+			w->lost++;
+		w->last = v;
+		cond_resched();
+	}
+	return 0;
+}
+
+static struct task_struct *ct_start_on(struct kunit *test,
+				       int (*fn)(void *), void *data,
+				       unsigned int cpu, const char *name)
+{
+	struct task_struct *task = kthread_create(fn, data, "%s/%u", name, cpu);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	get_task_struct(task);
+	kthread_bind(task, cpu);
+	wake_up_process(task);
+	return task;
+}
+
+static int ct_stop(struct task_struct *task)
+{
+	int ret = kthread_stop(task);
+
+	put_task_struct(task);
+	return ret;
+}
+
+/*
+ * Knob writers on both CPUs, each writing its own knob, while offloads
+ * consume fail_next_initiate: no write undoes another, and a consumed
+ * one-shot failure never fires twice.
+ */
+static void chimney_target_knob_writers(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 1024);
+	struct chimney_target *t = cdev->target;
+	struct ct_knob_writer w[2] = {
+		{ t, CHIMNEY_KNOB_BACKLOG_INTERVAL },
+		{ t, CHIMNEY_KNOB_TERMINATE_DELAY },
+	};
+	struct task_struct *task[2];
+	int i, twice = 0, first = 0;
+	u64 id;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	for (i = 0; i < 2; i++)
+		task[i] = ct_start_on(test, ct_knob_writer_fn, &w[i], i,
+				      "ct_knob");
+	for (i = 0; i < 200; i++) {
+		KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t,
+							      CHIMNEY_KNOB_FAIL_NEXT_INITIATE,
+							      -ENOBUFS), 0);
+		if (ct_tgt_offload(cdev, 2000 + 2 * i, &id) != -ENOBUFS)
+			first++;
+		if (ct_tgt_offload(cdev, 2001 + 2 * i, &id) != 0)
+			twice++;
+	}
+	for (i = 0; i < 2; i++)
+		ct_stop(task[i]);
+	kunit_info(test, "lost updates %d/%d, one-shot fired twice %d, not at all %d",
+		   w[0].lost, w[1].lost, twice, first);
+	KUNIT_EXPECT_EQ(test, w[0].lost + w[1].lost, 0);
+	KUNIT_EXPECT_EQ(test, w[0].errors + w[1].errors, 0);
+	KUNIT_EXPECT_EQ(test, twice, 0);
+	KUNIT_EXPECT_EQ(test, first, 0);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ(test, chimney_target_get_knob(t, w[i].knob),
+				w[i].last);
+	ct_tgt_done(test, cdev);
+}
+
+struct ct_knob_case {
+	enum chimney_target_knob knob;
+	s64 value;
+	int err;
+	s64 stored;
+};
+
+static const struct ct_knob_case ct_knob_cases[] = {
+	{ CHIMNEY_KNOB_CAPACITY, 0, -EINVAL },
+	{ CHIMNEY_KNOB_CAPACITY, -1, -EINVAL },
+	{ CHIMNEY_KNOB_CAPACITY, CHIMNEY_TARGET_MAX_CAPACITY + 1LL, -EINVAL },
+	{ CHIMNEY_KNOB_CAPACITY, (s64)U32_MAX + 1, -EINVAL },
+	{ CHIMNEY_KNOB_CAPACITY, S64_MAX, -EINVAL },
+	{ CHIMNEY_KNOB_CAPACITY, CHIMNEY_TARGET_MAX_CAPACITY, 0, CHIMNEY_TARGET_MAX_CAPACITY },
+	{ CHIMNEY_KNOB_INITIATE_DELAY, 60001, -EINVAL },
+	{ CHIMNEY_KNOB_INITIATE_DELAY, -1, -EINVAL },
+	{ CHIMNEY_KNOB_INITIATE_DELAY, (s64)U32_MAX + 1, -EINVAL },
+	{ CHIMNEY_KNOB_TERMINATE_DELAY, S64_MIN, -EINVAL },
+	{ CHIMNEY_KNOB_BACKLOG_INTERVAL, S64_MAX, -EINVAL },
+	{ CHIMNEY_KNOB_BACKLOG_INTERVAL, 60000, 0, 60000 },
+	{ CHIMNEY_KNOB_FAIL_INITIATE, 2, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_INITIATE, -1, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_TERMINATE, 1, 0, 1 },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, S64_MIN, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, S64_MAX, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, MAX_ERRNO + 1, -EINVAL },
+	/* Errnos the offload path gives a meaning to. */
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, EINPROGRESS, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, -EINPROGRESS, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, EAGAIN, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, ENETDOWN, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, ENOSPC, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, EEXIST, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, ERESTARTSYS, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_TERMINATE, EINPROGRESS, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_TERMINATE, -MAX_ERRNO, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, ENOBUFS, 0, -ENOBUFS },
+	{ CHIMNEY_KNOB_FAIL_NEXT_TERMINATE, -EIO, 0, -EIO },
+	{ CHIMNEY_KNOB_FAIL_NEXT_TERMINATE, 0, 0, 0 },
+	{ __CHIMNEY_KNOB_MAX, 0, -EINVAL },
+};
+
+static void ct_knob_desc(const struct ct_knob_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s=%lld",
+		 c->knob < __CHIMNEY_KNOB_MAX ? chimney_target_knob_names[c->knob] :
+		 "bogus", c->value);
+}
+
+KUNIT_ARRAY_PARAM(ct_knob, ct_knob_cases, ct_knob_desc);
+
+/* Each knob takes its range only; a refused write changes nothing. */
+static void chimney_target_knob_values(struct kunit *test)
+{
+	const struct ct_knob_case *c = test->param_value;
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
+	struct chimney_target_knobs before, after;
+
+	chimney_target_get_knobs(cdev->target, &before);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_knob(cdev->target, c->knob,
+						      c->value), c->err);
+	chimney_target_get_knobs(cdev->target, &after);
+	if (c->err)
+		KUNIT_EXPECT_EQ(test, memcmp(&before, &after, sizeof(before)), 0);
+	else
+		KUNIT_EXPECT_EQ(test, chimney_target_get_knob(cdev->target, c->knob),
+				c->stored);
+	ct_tgt_done(test, cdev);
+}
+
 static struct kunit_case chimney_target_cases[] = {
 	KUNIT_CASE(chimney_target_capacity),
 	KUNIT_CASE(chimney_target_async_completion),
@@ -287,6 +447,8 @@ static struct kunit_case chimney_target_cases[] = {
 	KUNIT_CASE(chimney_target_hw_failure_sequence),
 	KUNIT_CASE(chimney_target_stats_per_family),
 	KUNIT_CASE(chimney_target_completion_not_starved),
+	KUNIT_CASE(chimney_target_knob_writers),
+	KUNIT_CASE_PARAM(chimney_target_knob_values, ct_knob_gen_params),
 	{}
 };
 

@@ -287,120 +287,25 @@ static int dev_policy_show(struct seq_file *m, void *v)
 DEFINE_SHOW_ATTRIBUTE(dev_policy);
 
 /* Fault and behaviour knobs: one file per field of the target's knobs. */
-enum chimney_knob {
-	CHIMNEY_KNOB_CAPACITY,
-	CHIMNEY_KNOB_INITIATE_DELAY,
-	CHIMNEY_KNOB_TERMINATE_DELAY,
-	CHIMNEY_KNOB_FAIL_NEXT_INITIATE,
-	CHIMNEY_KNOB_FAIL_NEXT_TERMINATE,
-	CHIMNEY_KNOB_FAIL_INITIATE,
-	CHIMNEY_KNOB_FAIL_TERMINATE,
-	CHIMNEY_KNOB_BACKLOG_INTERVAL,
-	__CHIMNEY_KNOB_MAX,
-};
-
-static const char * const chimney_knob_names[__CHIMNEY_KNOB_MAX] = {
-	[CHIMNEY_KNOB_CAPACITY] = "capacity",
-	[CHIMNEY_KNOB_INITIATE_DELAY] = "initiate_delay_ms",
-	[CHIMNEY_KNOB_TERMINATE_DELAY] = "terminate_delay_ms",
-	[CHIMNEY_KNOB_FAIL_NEXT_INITIATE] = "fail_next_initiate",
-	[CHIMNEY_KNOB_FAIL_NEXT_TERMINATE] = "fail_next_terminate",
-	[CHIMNEY_KNOB_FAIL_INITIATE] = "fail_initiate",
-	[CHIMNEY_KNOB_FAIL_TERMINATE] = "fail_terminate",
-	[CHIMNEY_KNOB_BACKLOG_INTERVAL] = "backlog_interval_ms",
-};
-
 struct chimney_knob_file {
 	struct chimney_target *target;
-	enum chimney_knob knob;
+	enum chimney_target_knob knob;
 };
 
 static int chimney_knob_get(void *data, u64 *val)
 {
 	struct chimney_knob_file *f = data;
-	struct chimney_target_knobs k;
 
-	chimney_target_get_knobs(f->target, &k);
-	switch (f->knob) {
-	case CHIMNEY_KNOB_CAPACITY:
-		*val = k.capacity;
-		break;
-	case CHIMNEY_KNOB_INITIATE_DELAY:
-		*val = k.initiate_delay_ms;
-		break;
-	case CHIMNEY_KNOB_TERMINATE_DELAY:
-		*val = k.terminate_delay_ms;
-		break;
-	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
-		*val = (s64)k.fail_next_initiate;
-		break;
-	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
-		*val = (s64)k.fail_next_terminate;
-		break;
-	case CHIMNEY_KNOB_FAIL_INITIATE:
-		*val = k.fail_initiate;
-		break;
-	case CHIMNEY_KNOB_FAIL_TERMINATE:
-		*val = k.fail_terminate;
-		break;
-	default:
-		*val = k.backlog_interval_ms;
-		break;
-	}
+	*val = chimney_target_get_knob(f->target, f->knob);
 	return 0;
 }
 
+/* Sets that knob alone; the target validates it. */
 static int chimney_knob_set(void *data, u64 val)
 {
 	struct chimney_knob_file *f = data;
-	struct chimney_target_knobs k;
-	s64 sval = (s64)val;
 
-	chimney_target_get_knobs(f->target, &k);
-	switch (f->knob) {
-	case CHIMNEY_KNOB_CAPACITY:
-		if (val > UINT_MAX)
-			return -EINVAL;
-		k.capacity = val;
-		break;
-	case CHIMNEY_KNOB_INITIATE_DELAY:
-		if (val > UINT_MAX)
-			return -EINVAL;
-		k.initiate_delay_ms = val;
-		break;
-	case CHIMNEY_KNOB_TERMINATE_DELAY:
-		if (val > UINT_MAX)
-			return -EINVAL;
-		k.terminate_delay_ms = val;
-		break;
-	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
-		/* An errno, written either as -5 or as 5. */
-		k.fail_next_initiate = sval > 0 ? -sval : sval;
-		if (sval < -MAX_ERRNO || sval > MAX_ERRNO)
-			return -EINVAL;
-		break;
-	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
-		k.fail_next_terminate = sval > 0 ? -sval : sval;
-		if (sval < -MAX_ERRNO || sval > MAX_ERRNO)
-			return -EINVAL;
-		break;
-	case CHIMNEY_KNOB_FAIL_INITIATE:
-		if (val > 1)
-			return -EINVAL;
-		k.fail_initiate = val;
-		break;
-	case CHIMNEY_KNOB_FAIL_TERMINATE:
-		if (val > 1)
-			return -EINVAL;
-		k.fail_terminate = val;
-		break;
-	default:
-		if (val > UINT_MAX)
-			return -EINVAL;
-		k.backlog_interval_ms = val;
-		break;
-	}
-	return chimney_target_set_knobs(f->target, &k);
+	return chimney_target_set_knob(f->target, f->knob, (s64)val);
 }
 DEFINE_DEBUGFS_ATTRIBUTE_SIGNED(chimney_knob_fops, chimney_knob_get,
 				chimney_knob_set, "%lld\n");
@@ -423,7 +328,7 @@ static void chimney_debugfs_device_files(struct chimney_device *cdev,
 	for (i = 0; i < __CHIMNEY_KNOB_MAX; i++) {
 		f[i].target = cdev->target;
 		f[i].knob = i;
-		debugfs_create_file_unsafe(chimney_knob_names[i], 0600, dir,
+		debugfs_create_file_unsafe(chimney_target_knob_names[i], 0600, dir,
 					   &f[i], &chimney_knob_fops);
 	}
 }

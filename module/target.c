@@ -45,6 +45,18 @@ struct chimney_target_op {
 	bool terminate;
 };
 
+const char * const chimney_target_knob_names[__CHIMNEY_KNOB_MAX] = {
+	[CHIMNEY_KNOB_CAPACITY] = "capacity",
+	[CHIMNEY_KNOB_INITIATE_DELAY] = "initiate_delay_ms",
+	[CHIMNEY_KNOB_TERMINATE_DELAY] = "terminate_delay_ms",
+	[CHIMNEY_KNOB_FAIL_NEXT_INITIATE] = "fail_next_initiate",
+	[CHIMNEY_KNOB_FAIL_NEXT_TERMINATE] = "fail_next_terminate",
+	[CHIMNEY_KNOB_FAIL_INITIATE] = "fail_initiate",
+	[CHIMNEY_KNOB_FAIL_TERMINATE] = "fail_terminate",
+	[CHIMNEY_KNOB_BACKLOG_INTERVAL] = "backlog_interval_ms",
+};
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_knob_names);
+
 static struct chimney_target *to_target(struct chimney_layer *layer)
 {
 	return container_of(layer, struct chimney_target, layer);
@@ -453,23 +465,141 @@ int chimney_target_conn_backlog(struct chimney_target *t, u64 id, u32 *backlog)
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_conn_backlog);
 
-int chimney_target_set_knobs(struct chimney_target *t,
-			     const struct chimney_target_knobs *knobs)
+/*
+ * Errnos that already mean something on the offload path: a completion
+ * failing with one of them would be taken for that meaning (-EINPROGRESS
+ * for "still pending", -EAGAIN for a paused host, ...), and the kernel's
+ * internal ones (ERESTARTSYS and up) must never reach user space.
+ */
+static bool chimney_target_errno_reserved(s64 err)
 {
-	if (!knobs->capacity || knobs->capacity > CHIMNEY_TARGET_MAX_CAPACITY ||
-	    knobs->fail_next_initiate > 0 || knobs->fail_next_terminate > 0 ||
-	    knobs->fail_next_initiate < -MAX_ERRNO ||
-	    knobs->fail_next_terminate < -MAX_ERRNO ||
-	    knobs->initiate_delay_ms > 60000 ||
-	    knobs->terminate_delay_ms > 60000 ||
-	    knobs->backlog_interval_ms > 60000)
+	switch (err) {
+	case -EINPROGRESS:	/* the initiate is still pending */
+	case -EAGAIN:		/* the host is paused */
+	case -ENETDOWN:		/* link down, or upload-all */
+	case -ENOSPC:		/* the target is full */
+	case -EEXIST:		/* duplicate 4-tuple */
+		return true;
+	}
+	return err <= -ERESTARTSYS;
+}
+
+/* The status a fail_next_* write stands for: an errno, as -5 or 5. */
+static int chimney_target_knob_errno(s64 value, int *err)
+{
+	if (value < -MAX_ERRNO || value > MAX_ERRNO)
 		return -EINVAL;
+	value = value > 0 ? -value : value;
+	if (chimney_target_errno_reserved(value))
+		return -EINVAL;
+	*err = value;
+	return 0;
+}
+
+/**
+ * chimney_target_set_knob() - set one knob, and only that one
+ * @t: the target
+ * @knob: which
+ * @value: capacity 1..CHIMNEY_TARGET_MAX_CAPACITY; delays and the backlog
+ *	interval 0..CHIMNEY_TARGET_MAX_DELAY_MS; fail_next_* an errno (-5 or
+ *	5, 0 clears) other than the reserved ones; fail_* 0 or 1
+ *
+ * Validated and written under the target lock, so concurrent writers of
+ * different knobs do not undo each other, and a fail_next_* consumed in
+ * between is never written back.
+ *
+ * Return: 0, or -EINVAL for a value out of range.
+ */
+int chimney_target_set_knob(struct chimney_target *t,
+			    enum chimney_target_knob knob, s64 value)
+{
+	struct chimney_target_knobs *k = &t->knobs;
+	bool flag = value == 1;
+	int err = 0;
+
+	switch (knob) {
+	case CHIMNEY_KNOB_CAPACITY:
+		if (value < 1 || value > CHIMNEY_TARGET_MAX_CAPACITY)
+			return -EINVAL;
+		break;
+	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
+	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
+		if (chimney_target_knob_errno(value, &err))
+			return -EINVAL;
+		break;
+	case CHIMNEY_KNOB_FAIL_INITIATE:
+	case CHIMNEY_KNOB_FAIL_TERMINATE:
+		if (value != 0 && value != 1)
+			return -EINVAL;
+		break;
+	case CHIMNEY_KNOB_INITIATE_DELAY:
+	case CHIMNEY_KNOB_TERMINATE_DELAY:
+	case CHIMNEY_KNOB_BACKLOG_INTERVAL:
+		if (value < 0 || value > CHIMNEY_TARGET_MAX_DELAY_MS)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+
 	spin_lock_bh(&t->lock);
-	t->knobs = *knobs;
+	switch (knob) {
+	case CHIMNEY_KNOB_CAPACITY:
+		k->capacity = value;
+		break;
+	case CHIMNEY_KNOB_INITIATE_DELAY:
+		k->initiate_delay_ms = value;
+		break;
+	case CHIMNEY_KNOB_TERMINATE_DELAY:
+		k->terminate_delay_ms = value;
+		break;
+	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
+		k->fail_next_initiate = err;
+		break;
+	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
+		k->fail_next_terminate = err;
+		break;
+	case CHIMNEY_KNOB_FAIL_INITIATE:
+		k->fail_initiate = flag;
+		break;
+	case CHIMNEY_KNOB_FAIL_TERMINATE:
+		k->fail_terminate = flag;
+		break;
+	default:
+		k->backlog_interval_ms = value;
+		break;
+	}
 	spin_unlock_bh(&t->lock);
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(chimney_target_set_knobs);
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_set_knob);
+
+s64 chimney_target_get_knob(struct chimney_target *t,
+			    enum chimney_target_knob knob)
+{
+	struct chimney_target_knobs k;
+
+	chimney_target_get_knobs(t, &k);
+	switch (knob) {
+	case CHIMNEY_KNOB_CAPACITY:
+		return k.capacity;
+	case CHIMNEY_KNOB_INITIATE_DELAY:
+		return k.initiate_delay_ms;
+	case CHIMNEY_KNOB_TERMINATE_DELAY:
+		return k.terminate_delay_ms;
+	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
+		return k.fail_next_initiate;
+	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
+		return k.fail_next_terminate;
+	case CHIMNEY_KNOB_FAIL_INITIATE:
+		return k.fail_initiate;
+	case CHIMNEY_KNOB_FAIL_TERMINATE:
+		return k.fail_terminate;
+	default:
+		return k.backlog_interval_ms;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_get_knob);
 
 void chimney_target_get_knobs(struct chimney_target *t,
 			      struct chimney_target_knobs *knobs)

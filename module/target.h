@@ -33,6 +33,21 @@ struct chimney_target_knobs {
 	unsigned int backlog_interval_ms; /* at most one backlog per interval */
 };
 
+/* One knob; each is set on its own (chimney_target_set_knob()). */
+enum chimney_target_knob {
+	CHIMNEY_KNOB_CAPACITY,
+	CHIMNEY_KNOB_INITIATE_DELAY,
+	CHIMNEY_KNOB_TERMINATE_DELAY,
+	CHIMNEY_KNOB_FAIL_NEXT_INITIATE,
+	CHIMNEY_KNOB_FAIL_NEXT_TERMINATE,
+	CHIMNEY_KNOB_FAIL_INITIATE,
+	CHIMNEY_KNOB_FAIL_TERMINATE,
+	CHIMNEY_KNOB_BACKLOG_INTERVAL,
+	__CHIMNEY_KNOB_MAX,
+};
+
+extern const char * const chimney_target_knob_names[__CHIMNEY_KNOB_MAX];
+
 struct chimney_target {
 	struct chimney_layer layer;
 	spinlock_t lock;		/* all below; held across upcalls */
@@ -52,6 +67,7 @@ struct chimney_target {
 
 #define CHIMNEY_TARGET_DEFAULT_CAPACITY	1024
 #define CHIMNEY_TARGET_MAX_CAPACITY	(4U << 20)
+#define CHIMNEY_TARGET_MAX_DELAY_MS	60000
 /* Longest path RTT the backlog emulation takes: 60 s, in microseconds. */
 #define CHIMNEY_TARGET_MAX_RTT_US	60000000U
 
@@ -67,8 +83,10 @@ int chimney_target_invalidate(struct chimney_target *t, u16 family,
 			      const union chimney_addr *addr);
 int chimney_target_traffic(struct chimney_target *t, u64 id, u32 in_segs,
 			   u32 out_segs, u32 retrans);
-int chimney_target_set_knobs(struct chimney_target *t,
-			     const struct chimney_target_knobs *knobs);
+int chimney_target_set_knob(struct chimney_target *t,
+			    enum chimney_target_knob knob, s64 value);
+s64 chimney_target_get_knob(struct chimney_target *t,
+			    enum chimney_target_knob knob);
 void chimney_target_get_knobs(struct chimney_target *t,
 			      struct chimney_target_knobs *knobs);
 int chimney_target_conn_backlog(struct chimney_target *t, u64 id, u32 *backlog);
