@@ -277,6 +277,62 @@ static void chimney_target_completion_not_starved(struct kunit *test)
 	ct_tgt_done(test, cdev);
 }
 
+/* Poll (TCG is slow) until connection @id's backlog is @want. */
+static bool ct_backlog_becomes(struct chimney_target *t, u64 id, u32 want)
+{
+	u32 backlog = 0;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (!chimney_target_conn_backlog(t, id, &backlog) &&
+		    backlog == want)
+			return true;
+		usleep_range(10000, 11000);
+	}
+	return false;
+}
+
+/*
+ * A change the rate limit holds back is delivered once the interval has
+ * passed (trailing edge); a change too small to matter stays dropped and
+ * cancels the held-back one.
+ */
+static void chimney_target_backlog_trailing_edge(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
+	struct chimney_target *t = cdev->target;
+	atomic64_t *ev = &cdev->host->events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE];
+	u32 backlog;
+	u64 id, id2;
+
+	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 550, &id), 0);
+	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 551, &id2), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_BACKLOG_INTERVAL,
+						      500), 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 1000), 1);
+	/* Four times the BDP, inside the interval: held back, not lost. */
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 4000), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(ev), 1);
+	KUNIT_EXPECT_TRUE(test, ct_backlog_becomes(t, id, 500000));
+	KUNIT_EXPECT_EQ(test, atomic64_read(ev), 2);
+	KUNIT_EXPECT_EQ(test, t->backlog_trailing, 1ULL);
+
+	/* Held back, then a value near the indicated one: nothing more. */
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 8000), 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 4100), 0);
+	msleep(1500);
+	flush_delayed_work(&t->backlog_work);
+	KUNIT_EXPECT_EQ(test, chimney_target_conn_backlog(t, id, &backlog), 0);
+	KUNIT_EXPECT_EQ(test, backlog, 500000U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(ev), 2);
+	KUNIT_EXPECT_EQ(test, t->backlog_trailing, 1ULL);
+
+	/* A held-back value on a connection that goes away: dropped. */
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id2, 125000000, 1000), 1);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id2, 125000000, 9000), 0);
+	ct_tgt_done(test, cdev);
+}
+
 struct ct_knob_writer {
 	struct chimney_target *t;
 	enum chimney_target_knob knob;
@@ -447,6 +503,7 @@ static struct kunit_case chimney_target_cases[] = {
 	KUNIT_CASE(chimney_target_hw_failure_sequence),
 	KUNIT_CASE(chimney_target_stats_per_family),
 	KUNIT_CASE(chimney_target_completion_not_starved),
+	KUNIT_CASE(chimney_target_backlog_trailing_edge),
 	KUNIT_CASE(chimney_target_knob_writers),
 	KUNIT_CASE_PARAM(chimney_target_knob_values, ct_knob_gen_params),
 	{}

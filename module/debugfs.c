@@ -225,7 +225,7 @@ static int dev_stats_show(struct seq_file *m, void *v)
 	struct chimney_target *t = cdev->target;
 	struct chimney_host *host = cdev->host;
 	struct chimney_target_stats st[2];
-	u64 indicated, suppressed, full;
+	u64 indicated, suppressed, trailing, full;
 	unsigned int live, cap;
 	int i;
 
@@ -235,6 +235,7 @@ static int dev_stats_show(struct seq_file *m, void *v)
 	memcpy(st, t->stats, sizeof(st));
 	indicated = t->backlog_indicated;
 	suppressed = t->backlog_suppressed;
+	trailing = t->backlog_trailing;
 	full = t->refused_full;
 	live = t->nr_conns;
 	cap = t->knobs.capacity;
@@ -244,6 +245,7 @@ static int dev_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "target_refused_full %llu\n", full);
 	seq_printf(m, "target_backlog_indicated %llu\ntarget_backlog_suppressed %llu\n",
 		   indicated, suppressed);
+	seq_printf(m, "target_backlog_trailing %llu\n", trailing);
 	for (i = 0; i < 2; i++) {
 		const char *f = i ? "tcp6" : "tcp4";
 

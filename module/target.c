@@ -35,6 +35,8 @@ struct chimney_target_conn {
 	u32 rtt_us;
 	u32 backlog;			/* last indicated; 0: none yet */
 	unsigned long backlog_at;	/* jiffies of that indication */
+	u32 backlog_pending;		/* rate-limited, sent by backlog_work */
+	struct list_head pending_node;	/* t->backlog_pending, or empty */
 };
 
 struct chimney_target_op {
@@ -89,6 +91,7 @@ static void chimney_target_finish_initiate(struct chimney_target *t,
 		t->stats[tc->family].currently_established++;
 	} else {
 		xa_erase(&t->conns, tc->id);
+		list_del_init(&tc->pending_node);
 		t->nr_conns--;
 	}
 	spin_unlock_bh(&t->lock);
@@ -105,6 +108,7 @@ static void chimney_target_finish_terminate(struct chimney_target *t,
 
 	spin_lock_bh(&t->lock);
 	xa_erase(&t->conns, tc->id);
+	list_del_init(&tc->pending_node);
 	t->nr_conns--;
 	t->stats[tc->family].currently_established--;
 	spin_unlock_bh(&t->lock);
@@ -205,6 +209,7 @@ static int chimney_target_initiate(struct chimney_layer *layer,
 	tc->id = info->id;
 	tc->family = info->tuple.family == AF_INET6;
 	tc->saddr = info->tuple.saddr;
+	INIT_LIST_HEAD(&tc->pending_node);
 
 	spin_lock_bh(&t->lock);
 	if (t->nr_conns >= t->knobs.capacity) {
@@ -329,6 +334,44 @@ int chimney_target_hw_failure(struct chimney_target *t, u64 id)
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_hw_failure);
 
+/* Deliver the backlog values the rate limit held back, once it allows. */
+static void chimney_target_backlog_work(struct work_struct *work)
+{
+	struct chimney_target *t = container_of(to_delayed_work(work),
+						struct chimney_target,
+						backlog_work);
+	struct chimney_target_conn *tc, *tmp;
+	unsigned long interval, due, next = 0;
+
+	spin_lock_bh(&t->lock);
+	interval = msecs_to_jiffies(t->knobs.backlog_interval_ms);
+	list_for_each_entry_safe(tc, tmp, &t->backlog_pending, pending_node) {
+		due = tc->backlog_at + interval;
+		if (!t->dying && time_before(jiffies, due)) {
+			if (!next || time_before(due, next))
+				next = due;
+			continue;
+		}
+		list_del_init(&tc->pending_node);
+		if (t->dying || tc->terminating)
+			continue;
+		/* BH is off under the lock, as every event requires. */
+		if (!chimney_indicate_event(&t->layer, tc->upper,
+					    CHIMNEY_EVENT_SEND_BACKLOG_CHANGE,
+					    tc->backlog_pending)) {
+			tc->backlog = tc->backlog_pending;
+			tc->backlog_at = jiffies;
+			t->backlog_indicated++;
+			t->backlog_trailing++;
+		}
+	}
+	t->backlog_armed = false;
+	if (next)
+		chimney_target_arm(&t->backlog_work, &t->backlog_armed,
+				   &t->backlog_due, next);
+	spin_unlock_bh(&t->lock);
+}
+
 /*
  * rate x rtt / 1 s, saturated: mul_u64_u32_div() traps when the quotient
  * does not fit 64 bits, and rate is whatever a user wrote.
@@ -344,15 +387,20 @@ static u64 chimney_target_bdp(u64 rate, u32 rtt_us)
  * Send-backlog emulation: the best amount to keep outstanding is the
  * path's bandwidth-delay product. Indicate it when it moved by more than an
  * eighth (at least one MSS) and not more often than backlog_interval_ms,
- * so a jittery path does not turn into an indication storm.
+ * so a jittery path does not turn into an indication storm. A change the
+ * rate limit holds back is not lost: the latest one is indicated when the
+ * interval has passed (trailing edge). A change too small to matter is
+ * dropped, and cancels a held-back one, since the path is back near what
+ * the host already knows.
  *
- * Return: 1 if indicated, 0 if suppressed, or a negative errno (-EINVAL
- * for a zero rate or an rtt outside 1..CHIMNEY_TARGET_MAX_RTT_US).
+ * Return: 1 if indicated, 0 if suppressed or deferred, or a negative errno
+ * (-EINVAL for a zero rate or an rtt outside 1..CHIMNEY_TARGET_MAX_RTT_US).
  */
 int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
 			    u32 rtt_us)
 {
 	struct chimney_target_conn *tc;
+	unsigned long due;
 	u32 backlog, delta, threshold;
 	int err;
 
@@ -371,9 +419,20 @@ int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
 		delta = backlog > tc->backlog ? backlog - tc->backlog :
 						tc->backlog - backlog;
 		threshold = max_t(u32, tc->backlog / 8, 1460);
-		if (delta < threshold ||
-		    time_before(jiffies, tc->backlog_at +
-				msecs_to_jiffies(t->knobs.backlog_interval_ms))) {
+		if (delta < threshold) {
+			list_del_init(&tc->pending_node);
+			t->backlog_suppressed++;
+			goto unlock;
+		}
+		due = tc->backlog_at +
+		      msecs_to_jiffies(t->knobs.backlog_interval_ms);
+		if (time_before(jiffies, due)) {
+			tc->backlog_pending = backlog;
+			if (list_empty(&tc->pending_node))
+				list_add_tail(&tc->pending_node,
+					      &t->backlog_pending);
+			chimney_target_arm(&t->backlog_work, &t->backlog_armed,
+					   &t->backlog_due, due);
 			t->backlog_suppressed++;
 			goto unlock;
 		}
@@ -381,6 +440,7 @@ int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
 	err = chimney_indicate_event(&t->layer, tc->upper,
 				     CHIMNEY_EVENT_SEND_BACKLOG_CHANGE, backlog);
 	if (!err) {
+		list_del_init(&tc->pending_node);
 		tc->backlog = backlog;
 		tc->backlog_at = jiffies;
 		t->backlog_indicated++;
@@ -567,6 +627,10 @@ int chimney_target_set_knob(struct chimney_target *t,
 		break;
 	default:
 		k->backlog_interval_ms = value;
+		/* Held-back values are due by the new interval. */
+		if (!list_empty(&t->backlog_pending))
+			chimney_target_arm(&t->backlog_work, &t->backlog_armed,
+					   &t->backlog_due, jiffies);
 		break;
 	}
 	spin_unlock_bh(&t->lock);
@@ -625,6 +689,8 @@ struct chimney_target *chimney_target_create(struct net_device *dev,
 	xa_init(&t->conns);
 	INIT_LIST_HEAD(&t->ops);
 	INIT_DELAYED_WORK(&t->ops_work, chimney_target_ops_work);
+	INIT_LIST_HEAD(&t->backlog_pending);
+	INIT_DELAYED_WORK(&t->backlog_work, chimney_target_backlog_work);
 	t->knobs.capacity = capacity;
 	t->layer.name = "chimney_target";
 	t->layer.ops = &chimney_target_ops;
@@ -649,6 +715,8 @@ void chimney_target_quiesce(struct chimney_target *t)
 	spin_unlock_bh(&t->lock);
 	mod_delayed_work(system_wq, &t->ops_work, 0);
 	flush_delayed_work(&t->ops_work);
+	mod_delayed_work(system_wq, &t->backlog_work, 0);
+	flush_delayed_work(&t->backlog_work);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_quiesce);
 
@@ -657,6 +725,7 @@ void chimney_target_destroy(struct chimney_target *t)
 {
 	chimney_target_quiesce(t);
 	cancel_delayed_work_sync(&t->ops_work);
+	cancel_delayed_work_sync(&t->backlog_work);
 	WARN_ON(chimney_layer_unregister(&t->layer));
 	WARN_ON(!xa_empty(&t->conns));
 	xa_destroy(&t->conns);

@@ -57,12 +57,17 @@ struct chimney_target {
 	struct chimney_target_stats stats[2];	/* [0] IPv4, [1] IPv6 */
 	u64 backlog_indicated;
 	u64 backlog_suppressed;
+	u64 backlog_trailing;		/* delivered late by backlog_work */
 	u64 refused_full;
 	bool dying;
 	struct list_head ops;		/* delayed completions, FIFO */
 	struct delayed_work ops_work;
 	bool ops_armed;			/* ops_work queued or running */
 	unsigned long ops_due;		/* when it is queued to run */
+	struct list_head backlog_pending; /* conns with a deferred backlog */
+	struct delayed_work backlog_work;
+	bool backlog_armed;
+	unsigned long backlog_due;
 };
 
 #define CHIMNEY_TARGET_DEFAULT_CAPACITY	1024
