@@ -164,6 +164,42 @@ static void chimney_host_upload_all(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
 }
 
+static int ct_host_try(struct chimney_device *cdev, u16 port)
+{
+	struct chimney_tuple t;
+	u64 id;
+
+	ct_tuple4(&t, 0x0a000001, port, 0x0a000002, 80);
+	return chimney_host_offload(cdev->host, &t, &id);
+}
+
+/*
+ * A target completing an initiate with -EINPROGRESS failed it: the host
+ * must not read its own "pending" into that. The knob refuses the value;
+ * set it underneath as another target could complete with it.
+ */
+static void chimney_host_initiate_status_einprogress(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cthost%d"), 8);
+	struct chimney_target *t = cdev->target;
+	u64 id = 0;
+
+	KUNIT_EXPECT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_FAIL_NEXT_INITIATE,
+						      EINPROGRESS), -EINVAL);
+	spin_lock_bh(&t->lock);
+	t->knobs.fail_next_initiate = -EINPROGRESS;
+	spin_unlock_bh(&t->lock);
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1700), -EINPROGRESS);
+	KUNIT_EXPECT_EQ(test, cdev->host->nr_tcbs, 0U);
+	KUNIT_EXPECT_EQ(test, t->nr_conns, 0U);
+	/* And a pending initiate is still reported as taken. */
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_INITIATE_DELAY,
+						      200), 0);
+	id = ct_host_conn(test, cdev, 1701);
+	KUNIT_EXPECT_NE(test, id, 0ULL);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
 static void chimney_host_policy_misuse(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cthost%d"), 64);
@@ -181,6 +217,7 @@ static struct kunit_case chimney_host_cases[] = {
 	KUNIT_CASE(chimney_host_abort_and_disconnect),
 	KUNIT_CASE(chimney_host_backlog_remembered),
 	KUNIT_CASE(chimney_host_upload_all),
+	KUNIT_CASE(chimney_host_initiate_status_einprogress),
 	KUNIT_CASE(chimney_host_policy_misuse),
 	{}
 };

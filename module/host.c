@@ -29,7 +29,8 @@ struct chimney_host_tcb {
 	struct list_head node;		/* host->tcbs */
 	struct list_head term_node;	/* host->term_queue, or empty */
 	refcount_t ref;
-	int status;			/* initiate: -EINPROGRESS until done */
+	bool completed;			/* the initiate completed, with status */
+	int status;
 	unsigned long flags;
 	u32 backlog;
 };
@@ -151,6 +152,7 @@ static void chimney_host_initiate_complete(struct chimney_layer *layer,
 	struct chimney_host_tcb *tcb = to_tcb(own);
 
 	spin_lock_bh(&host->lock);
+	tcb->completed = true;
 	tcb->status = status;
 	if (!status)
 		tcb->flags |= CHIMNEY_HOST_OFFLOADED;
@@ -203,7 +205,6 @@ int chimney_host_offload(struct chimney_host *host,
 	if (!tcb)
 		return -ENOMEM;
 	tcb->host = host;
-	tcb->status = -EINPROGRESS;
 	INIT_LIST_HEAD(&tcb->term_node);
 	refcount_set(&tcb->ref, 2);	/* host->tcbs, and us until we return */
 	spin_lock_bh(&host->lock);
@@ -219,7 +220,7 @@ int chimney_host_offload(struct chimney_host *host,
 	}
 	*id = chimney_handle_conn_id(&tcb->handle);
 	spin_lock_bh(&host->lock);
-	err = tcb->status == -EINPROGRESS ? 0 : tcb->status;
+	err = tcb->completed ? tcb->status : 0;
 	spin_unlock_bh(&host->lock);
 	chimney_tcb_put(tcb);
 	return err;
