@@ -302,6 +302,48 @@ static void chimney_cmd_scenario(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "detach dev=%s\n", dev), 0);
 }
 
+/* Each open of the command file reads back its own last offloaded id. */
+static void chimney_cmd_file_last_id(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "ctcmd%d"), 8);
+	struct chimney_cmd_file a = {}, b = {};
+	char line[CHIMNEY_CMD_MAX], out[32], want[32];
+	loff_t pa = 0, pb = 0;
+	u64 ida, idb;
+	int len;
+
+	KUNIT_EXPECT_EQ(test, chimney_cmd_file_show(&a, out, sizeof(out)), 2UL);
+	KUNIT_EXPECT_STREQ(test, out, "0\n");
+	len = snprintf(line, sizeof(line), "offload dev=%s src=10.0.0.1:1 dst=10.0.0.2:80\n",
+		       cdev->dev->name);
+	pa = 17;
+	KUNIT_EXPECT_EQ(test, chimney_cmd_file_write(&a, line, len, &pa), (ssize_t)len);
+	KUNIT_EXPECT_EQ(test, pa, 0);
+	ida = chimney_cmd_last_id();
+	len = snprintf(line, sizeof(line), "offload dev=%s src=10.0.0.1:2 dst=10.0.0.2:80\n",
+		       cdev->dev->name);
+	KUNIT_EXPECT_EQ(test, chimney_cmd_file_write(&b, line, len, &pb), (ssize_t)len);
+	idb = chimney_cmd_last_id();
+	KUNIT_EXPECT_NE(test, ida, idb);
+	chimney_cmd_file_show(&a, out, sizeof(out));
+	snprintf(want, sizeof(want), "%llu\n", ida);
+	KUNIT_EXPECT_STREQ(test, out, want);
+	chimney_cmd_file_show(&b, out, sizeof(out));
+	snprintf(want, sizeof(want), "%llu\n", idb);
+	KUNIT_EXPECT_STREQ(test, out, want);
+	/* Other commands and failed ones leave it. */
+	len = snprintf(line, sizeof(line), "traffic id=%llu in=1\n", ida);
+	KUNIT_EXPECT_EQ(test, chimney_cmd_file_write(&a, line, len, &pa), (ssize_t)len);
+	len = snprintf(line, sizeof(line), "offload dev=%s src=10.0.0.1:2 dst=10.0.0.2:80\n",
+		       cdev->dev->name);
+	pa = 5;
+	KUNIT_EXPECT_EQ(test, chimney_cmd_file_write(&a, line, len, &pa), -EEXIST);
+	chimney_cmd_file_show(&a, out, sizeof(out));
+	snprintf(want, sizeof(want), "%llu\n", ida);
+	KUNIT_EXPECT_STREQ(test, out, want);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
 /*
  * Extreme numbers where a command accepts them: nothing overflows, the
  * bandwidth-delay product saturates (it used to be a divide error).
@@ -488,6 +530,7 @@ static struct kunit_case chimney_cmd_cases[] = {
 	KUNIT_CASE_PARAM(chimney_cmd_rejects, ct_bad_gen_params),
 	KUNIT_CASE(chimney_cmd_overlong),
 	KUNIT_CASE(chimney_cmd_scenario),
+	KUNIT_CASE(chimney_cmd_file_last_id),
 	KUNIT_CASE(chimney_cmd_conn_vs_detach),
 	KUNIT_CASE(chimney_cmd_extreme_values),
 	{}

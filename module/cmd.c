@@ -82,6 +82,7 @@ struct chimney_cmd {
 	u32 in, out, retrans;
 };
 
+/* The last id any writer offloaded; per open file: chimney_cmd_exec_id(). */
 static u64 chimney_last_id;
 
 u64 chimney_cmd_last_id(void)
@@ -351,7 +352,7 @@ static int chimney_cmd_run_conn(struct chimney_cmd *c)
 	return err;
 }
 
-static int chimney_cmd_run(struct chimney_cmd *c)
+static int chimney_cmd_run(struct chimney_cmd *c, u64 *idp)
 {
 	struct chimney_device *cdev = NULL;
 	struct net_device *dev;
@@ -394,8 +395,10 @@ static int chimney_cmd_run(struct chimney_cmd *c)
 		return err;
 	case CV_OFFLOAD:
 		err = chimney_host_offload(cdev->host, &c->tuple, &id);
-		if (!err)
+		if (!err) {
 			WRITE_ONCE(chimney_last_id, id);
+			*idp = id;
+		}
 		break;
 	case CV_UPLOAD_ALL:
 		err = chimney_device_upload_all(cdev);
@@ -416,16 +419,18 @@ static int chimney_cmd_run(struct chimney_cmd *c)
 }
 
 /**
- * chimney_cmd_exec() - parse and run one debugfs command
+ * chimney_cmd_exec_id() - parse and run one debugfs command
  * @buf: the bytes written (not NUL-terminated)
  * @len: their number
+ * @id: set to the new connection's id by a successful offload, else
+ *	untouched
  *
  * Return: 0, -EINVAL for a malformed command (nothing changed), or the
  * error of the operation: -ENODEV (device), -ENOENT (connection id),
  * -ENOSPC (target full), -EEXIST (duplicate 4-tuple), -EPROTO (the event
  * is not legal in the connection's state) and so on.
  */
-int chimney_cmd_exec(const char *buf, size_t len)
+int chimney_cmd_exec_id(const char *buf, size_t len, u64 *id)
 {
 	char line[CHIMNEY_CMD_MAX + 1];
 	struct chimney_cmd c = {};
@@ -439,6 +444,15 @@ int chimney_cmd_exec(const char *buf, size_t len)
 	err = chimney_cmd_parse(line, &c);
 	if (err)
 		return err;
-	return chimney_cmd_run(&c);
+	return chimney_cmd_run(&c, id);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_cmd_exec_id);
+
+/* chimney_cmd_exec_id() for a caller that does not want the id. */
+int chimney_cmd_exec(const char *buf, size_t len)
+{
+	u64 id;
+
+	return chimney_cmd_exec_id(buf, len, &id);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_cmd_exec);

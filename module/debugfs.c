@@ -12,8 +12,10 @@
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "conn.h"
 #include "debugfs.h"
 #include "device.h"
@@ -173,11 +175,72 @@ static const struct file_operations conns_fops = {
 	.release = seq_release,
 };
 
+/*
+ * The command file. Each open remembers the id of the last connection
+ * offloaded through it: a write runs one command and rewinds the file, a
+ * read then returns "<id>\n" (0 if none), so concurrent scripts each get
+ * their own id where the global last_id file is whoever wrote last.
+ */
+
+/**
+ * chimney_cmd_file_write() - one write to an open command file
+ * @cf: that open's state
+ * @buf: the command (kernel memory)
+ * @len: its length
+ * @ppos: the file position, rewound for the next read
+ *
+ * Return: @len, or the command's error.
+ */
+ssize_t chimney_cmd_file_write(struct chimney_cmd_file *cf, const char *buf,
+			       size_t len, loff_t *ppos)
+{
+	u64 id = 0;
+	int err;
+
+	err = chimney_cmd_exec_id(buf, len, &id);
+	if (err)
+		return err;
+	if (id)
+		WRITE_ONCE(cf->last_id, id);
+	*ppos = 0;
+	return len;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_cmd_file_write);
+
+/* What a read of the open command file @cf returns; its length. */
+size_t chimney_cmd_file_show(struct chimney_cmd_file *cf, char *buf,
+			     size_t size)
+{
+	return scnprintf(buf, size, "%llu\n", READ_ONCE(cf->last_id));
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_cmd_file_show);
+
+static int command_open(struct inode *inode, struct file *file)
+{
+	file->private_data = kzalloc(sizeof(struct chimney_cmd_file),
+				     GFP_KERNEL);
+	return file->private_data ? 0 : -ENOMEM;
+}
+
+static int command_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static ssize_t command_read(struct file *file, char __user *ubuf,
+			    size_t len, loff_t *ppos)
+{
+	char buf[24];
+	size_t n = chimney_cmd_file_show(file->private_data, buf, sizeof(buf));
+
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
 static ssize_t command_write(struct file *file, const char __user *ubuf,
 			     size_t len, loff_t *ppos)
 {
 	char buf[CHIMNEY_CMD_MAX + 1];
-	int err;
 
 	/* One command per write; a longer line can only be malformed. */
 	if (len > CHIMNEY_CMD_MAX) {
@@ -187,15 +250,16 @@ static ssize_t command_write(struct file *file, const char __user *ubuf,
 	}
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
-	err = chimney_cmd_exec(buf, len);
-	return err ? err : len;
+	return chimney_cmd_file_write(file->private_data, buf, len, ppos);
 }
 
 static const struct file_operations command_fops = {
 	.owner = THIS_MODULE,
-	.open = simple_open,
+	.open = command_open,
+	.release = command_release,
+	.read = command_read,
 	.write = command_write,
-	.llseek = noop_llseek,
+	.llseek = default_llseek,
 };
 
 /* Per-device files. */
@@ -390,7 +454,7 @@ int chimney_debugfs_init(void)
 	debugfs_create_file("stats", 0444, root, NULL, &stats_fops);
 	debugfs_create_file("connections", 0444, root, NULL, &conns_fops);
 	debugfs_create_file("last_id", 0444, root, NULL, &last_id_fops);
-	debugfs_create_file("command", 0200, root, NULL, &command_fops);
+	debugfs_create_file("command", 0600, root, NULL, &command_fops);
 	return 0;
 }
 
