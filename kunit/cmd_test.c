@@ -29,7 +29,8 @@ struct ct_state {
 	unsigned int devices;
 	s64 stats[CHIMNEY_EVENT_MAX + 1 + CHIMNEY_UPLOAD_REASON_MAX +
 		  __CHIMNEY_RULE_MAX + 4];
-	s64 host[CHIMNEY_EVENT_MAX + 1 + CHIMNEY_UPLOAD_REASON_MAX + 3];
+	s64 host[CHIMNEY_EVENT_MAX + 1 + CHIMNEY_UPLOAD_REASON_MAX + 6];
+	int host_blocked;
 	unsigned long decline;
 	struct chimney_target_knobs knobs;
 	unsigned int target_conns;
@@ -67,6 +68,10 @@ static void ct_snapshot(struct chimney_device *cdev, struct ct_state *s)
 	s->host[n++] = atomic64_read(&cdev->host->declined);
 	s->host[n++] = atomic64_read(&cdev->host->terminate_errors);
 	s->host[n++] = atomic64_read(&cdev->host->upload_all);
+	s->host[n++] = atomic64_read(&cdev->host->pause);
+	s->host[n++] = atomic64_read(&cdev->host->resume);
+	s->host[n++] = atomic64_read(&cdev->host->refused_full);
+	s->host_blocked = READ_ONCE(cdev->host->blocked);
 	s->decline = cdev->host->decline;
 	chimney_target_get_knobs(cdev->target, &s->knobs);
 	s->target_conns = cdev->target->nr_conns;
@@ -142,6 +147,10 @@ static const struct ct_bad_cmd ct_bad_cmds[] = {
 	BAD("traffic id=%llu retrans=4294967296\n", -EINVAL),
 	BAD("attach dev=%s capacity=18446744073709551615\n", -EINVAL),
 	BAD("attach dev=%s capacity=4294967295\n", -EINVAL),
+	BAD("pause\n", -EINVAL),
+	BAD("pause dev=%s id=1\n", -EINVAL),
+	BAD("resume dev=nosuchdev0\n", -ENODEV),
+	BAD("pause dev=nosuchdev0\n", -ENODEV),
 	BAD("attach dev=%s capacity=0\n", -EINVAL),
 	BAD("attach dev=%s capacity=99999999\n", -EINVAL),
 	BAD("attach dev=%s\n", -EEXIST),
@@ -285,6 +294,9 @@ static void chimney_cmd_scenario(struct kunit *test)
 	chimney_host_flush(host);
 	chimney_flush();
 	KUNIT_EXPECT_EQ(test, host->nr_tcbs, 0U);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:1003 dst=10.0.0.2:80\n", dev),
+			-ENETDOWN);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "resume dev=%s\n", dev), 0);
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "invalidate dev=%s\n", dev), 0);
 	/* Illegal events are the framework's call: -EPROTO, and counted. */
 	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
@@ -300,6 +312,31 @@ static void chimney_cmd_scenario(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "detach dev=%s\n", dev), -ENODEV);
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "attach dev=%s capacity=2\n", dev), 0);
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "detach dev=%s\n", dev), 0);
+}
+
+/* pause/resume/upload_all: the host's answer to each, through the target. */
+static void chimney_cmd_status_verbs(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "ctcmd%d"), 8);
+	const char *dev = cdev->dev->name;
+
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "pause dev=%s\n", dev), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->pause), 1);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:1 dst=10.0.0.2:80\n", dev),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "resume dev=%s\n", dev), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->resume), 1);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:1 dst=10.0.0.2:80\n", dev), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "upload_all dev=%s\n", dev), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->upload_all), 1);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:2 dst=10.0.0.2:80\n", dev),
+			-ENETDOWN);
+	chimney_target_set_link(cdev->target, false);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "resume dev=%s\n", dev), -ENETDOWN);
+	chimney_target_set_link(cdev->target, true);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "resume dev=%s\n", dev), 0);
+	KUNIT_EXPECT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:3 dst=10.0.0.2:80\n", dev), 0);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
 }
 
 /* Each open of the command file reads back its own last offloaded id. */
@@ -530,6 +567,7 @@ static struct kunit_case chimney_cmd_cases[] = {
 	KUNIT_CASE_PARAM(chimney_cmd_rejects, ct_bad_gen_params),
 	KUNIT_CASE(chimney_cmd_overlong),
 	KUNIT_CASE(chimney_cmd_scenario),
+	KUNIT_CASE(chimney_cmd_status_verbs),
 	KUNIT_CASE(chimney_cmd_file_last_id),
 	KUNIT_CASE(chimney_cmd_conn_vs_detach),
 	KUNIT_CASE(chimney_cmd_extreme_values),

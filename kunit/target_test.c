@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The fake offload target: capacity, asynchronous completion, injected
- * failures, send-backlog hysteresis, the hardware-failure sequence and
- * TCP_OFFLOAD_STATS accounting.
+ * failures, send-backlog hysteresis and its trailing edge, the
+ * hardware-failure sequence, TCP_OFFLOAD_STATS accounting, knobs written
+ * concurrently, link state and status indications.
  */
 
 #include <kunit/test.h>
@@ -19,7 +20,6 @@
 #include "stack.h"
 #include "target.h"
 #include "util.h"
-
 
 static void ct_tgt_done(struct kunit *test, struct chimney_device *cdev)
 {
@@ -55,7 +55,9 @@ static void chimney_target_capacity(struct kunit *test)
 	for (i = 0; i < 3; i++)
 		KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 100 + i, &id[i]), 0);
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 200, &extra), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, cdev->target->refused_full, 1ULL);
+	/* Refused by the host when it knows the capacity, else by the target. */
+	KUNIT_EXPECT_EQ(test, cdev->target->refused_full +
+			atomic64_read(&cdev->host->refused_full), 1ULL);
 	KUNIT_EXPECT_EQ(test, cdev->target->nr_conns, 3U);
 
 	/* Freed capacity is reusable; raised capacity takes effect. */
@@ -495,6 +497,119 @@ static void chimney_target_knob_values(struct kunit *test)
 	ct_tgt_done(test, cdev);
 }
 
+/* What the host has seen of the target's status indications. */
+static void ct_expect_status(struct kunit *test, struct chimney_device *cdev,
+			     s64 pause, s64 upload_all, s64 resume)
+{
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->pause), pause);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->upload_all), upload_all);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->resume), resume);
+}
+
+static void chimney_target_link(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
+	struct chimney_target *t = cdev->target;
+	u64 a, b;
+
+	/* A new target's link is up: telling it so raises nothing. */
+	chimney_target_set_link(t, true);
+	ct_expect_status(test, cdev, 0, 0, 0);
+	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 800, &a), 0);
+	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 801, &b), 0);
+
+	chimney_target_set_link(t, false);
+	ct_expect_status(test, cdev, 0, 1, 0);
+	chimney_host_flush(cdev->host);
+	chimney_flush();
+	KUNIT_EXPECT_EQ(test, ct_state(a), CHIMNEY_CONN_TERMINATED);
+	KUNIT_EXPECT_EQ(test, ct_state(b), CHIMNEY_CONN_TERMINATED);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 802, &a), -ENETDOWN);
+	/* The target itself refuses, whatever the layer above does. */
+	WRITE_ONCE(cdev->host->blocked, 0);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 803, &a), -ENETDOWN);
+	KUNIT_EXPECT_EQ(test, t->refused_down, 1ULL);
+	chimney_target_set_link(t, false);
+	ct_expect_status(test, cdev, 0, 1, 0);
+
+	chimney_target_set_link(t, true);
+	ct_expect_status(test, cdev, 0, 1, 1);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 804, &a), 0);
+	chimney_target_set_link(t, true);
+	ct_expect_status(test, cdev, 0, 1, 1);
+	ct_tgt_done(test, cdev);
+}
+
+static void chimney_target_status_on_demand(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
+	struct chimney_target *t = cdev->target;
+	u64 id;
+
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, 0x12345), -EINVAL);
+	ct_expect_status(test, cdev, 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_PAUSE), 0);
+	ct_expect_status(test, cdev, 1, 0, 0);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 900, &id), -EAGAIN);
+
+	/* The link bouncing does not end a pause asked for. */
+	chimney_target_set_link(t, false);
+	chimney_target_set_link(t, true);
+	ct_expect_status(test, cdev, 1, 1, 0);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 901, &id), -ENETDOWN);
+
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_RESUME), 0);
+	ct_expect_status(test, cdev, 1, 1, 1);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 902, &id), 0);
+
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_UPLOAD_ALL), 0);
+	ct_expect_status(test, cdev, 1, 2, 1);
+	chimney_host_flush(cdev->host);
+	chimney_flush();
+	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_TERMINATED);
+
+	/* No resume while the link is down; link up then resumes. */
+	chimney_target_set_link(t, false);
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_RESUME),
+			-ENETDOWN);
+	ct_expect_status(test, cdev, 1, 3, 1);
+	chimney_target_set_link(t, true);
+	ct_expect_status(test, cdev, 1, 3, 1);
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_RESUME), 0);
+	ct_expect_status(test, cdev, 1, 3, 2);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 903, &id), 0);
+	ct_tgt_done(test, cdev);
+}
+
+/* Capabilities change only between a PAUSE and a RESUME. */
+static void chimney_target_capacity_change_pauses(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 2);
+	struct chimney_target *t = cdev->target;
+	u64 id;
+
+	chimney_host_set_capacity_source(cdev->host, chimney_target_read_capacity, t);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cdev->host->capacity), 2U);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_CAPACITY, 5), 0);
+	ct_expect_status(test, cdev, 1, 0, 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cdev->host->capacity), 5U);
+	/* Same value: nothing changes, nothing raised. */
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_CAPACITY, 5), 0);
+	ct_expect_status(test, cdev, 1, 0, 1);
+
+	/* Paused: the change waits for the RESUME that ends the pause. */
+	KUNIT_ASSERT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_PAUSE), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_CAPACITY, 1), 0);
+	ct_expect_status(test, cdev, 2, 0, 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cdev->host->capacity), 5U);
+	KUNIT_ASSERT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_RESUME), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cdev->host->capacity), 1U);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 950, &id), 0);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 951, &id), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->refused_full), 1);
+	ct_tgt_done(test, cdev);
+}
+
 static struct kunit_case chimney_target_cases[] = {
 	KUNIT_CASE(chimney_target_capacity),
 	KUNIT_CASE(chimney_target_async_completion),
@@ -506,6 +621,9 @@ static struct kunit_case chimney_target_cases[] = {
 	KUNIT_CASE(chimney_target_backlog_trailing_edge),
 	KUNIT_CASE(chimney_target_knob_writers),
 	KUNIT_CASE_PARAM(chimney_target_knob_values, ct_knob_gen_params),
+	KUNIT_CASE(chimney_target_link),
+	KUNIT_CASE(chimney_target_status_on_demand),
+	KUNIT_CASE(chimney_target_capacity_change_pauses),
 	{}
 };
 

@@ -42,7 +42,7 @@ static const char * const chimney_key_names[__CK_MAX] = {
 enum chimney_verb {
 	CV_ATTACH, CV_DETACH, CV_OFFLOAD, CV_TERMINATE, CV_RAISE,
 	CV_HW_FAILURE, CV_PATH, CV_TRAFFIC, CV_UPLOAD_ALL, CV_INVALIDATE,
-	CV_POLICY,
+	CV_POLICY, CV_PAUSE, CV_RESUME,
 };
 
 #define K(x) BIT(CK_##x)
@@ -64,6 +64,8 @@ static const struct chimney_verb_spec {
 	[CV_UPLOAD_ALL]	= { "upload_all", K(DEV), 0 },
 	[CV_INVALIDATE]	= { "invalidate", K(DEV), 0 },
 	[CV_POLICY]	= { "policy", K(DEV) | K(REASON) | K(ACCEPT), 0 },
+	[CV_PAUSE]	= { "pause", K(DEV), 0 },
+	[CV_RESUME]	= { "resume", K(DEV), 0 },
 };
 
 struct chimney_cmd {
@@ -401,7 +403,16 @@ static int chimney_cmd_run(struct chimney_cmd *c, u64 *idp)
 		}
 		break;
 	case CV_UPLOAD_ALL:
-		err = chimney_device_upload_all(cdev);
+		err = chimney_target_status(cdev->target,
+					    CHIMNEY_STATUS_UPLOAD_ALL);
+		break;
+	case CV_PAUSE:
+		err = chimney_target_status(cdev->target,
+					    CHIMNEY_STATUS_OFFLOAD_PAUSE);
+		break;
+	case CV_RESUME:
+		err = chimney_target_status(cdev->target,
+					    CHIMNEY_STATUS_OFFLOAD_RESUME);
 		break;
 	case CV_INVALIDATE:
 		err = chimney_target_invalidate(cdev->target, 0, NULL);
@@ -427,8 +438,9 @@ static int chimney_cmd_run(struct chimney_cmd *c, u64 *idp)
  *
  * Return: 0, -EINVAL for a malformed command (nothing changed), or the
  * error of the operation: -ENODEV (device), -ENOENT (connection id),
- * -ENOSPC (target full), -EEXIST (duplicate 4-tuple), -EPROTO (the event
- * is not legal in the connection's state) and so on.
+ * -ENOSPC (target full), -EEXIST (duplicate 4-tuple), -EAGAIN (offloads
+ * paused), -ENETDOWN (link down, or upload-all until resume), -EPROTO (the
+ * event is not legal in the connection's state) and so on.
  */
 int chimney_cmd_exec_id(const char *buf, size_t len, u64 *id)
 {

@@ -289,8 +289,9 @@ static int dev_stats_show(struct seq_file *m, void *v)
 	struct chimney_target *t = cdev->target;
 	struct chimney_host *host = cdev->host;
 	struct chimney_target_stats st[2];
-	u64 indicated, suppressed, trailing, full;
+	u64 indicated, suppressed, trailing, full, down;
 	unsigned int live, cap;
+	bool link;
 	int i;
 
 	chimney_stats_show(m, &t->layer.stack->stats);
@@ -301,12 +302,15 @@ static int dev_stats_show(struct seq_file *m, void *v)
 	suppressed = t->backlog_suppressed;
 	trailing = t->backlog_trailing;
 	full = t->refused_full;
+	down = t->refused_down;
+	link = t->link_up;
 	live = t->nr_conns;
 	cap = t->knobs.capacity;
 	spin_unlock_bh(&t->lock);
 
 	seq_printf(m, "target_connections %u\ntarget_capacity %u\n", live, cap);
 	seq_printf(m, "target_refused_full %llu\n", full);
+	seq_printf(m, "target_link %d\ntarget_refused_down %llu\n", link, down);
 	seq_printf(m, "target_backlog_indicated %llu\ntarget_backlog_suppressed %llu\n",
 		   indicated, suppressed);
 	seq_printf(m, "target_backlog_trailing %llu\n", trailing);
@@ -334,6 +338,12 @@ static int dev_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "host_terminate_errors %lld\n",
 		   atomic64_read(&host->terminate_errors));
 	seq_printf(m, "host_upload_all %lld\n", atomic64_read(&host->upload_all));
+	seq_printf(m, "host_pause %lld\n", atomic64_read(&host->pause));
+	seq_printf(m, "host_resume %lld\n", atomic64_read(&host->resume));
+	seq_printf(m, "host_paused %d\n", READ_ONCE(host->blocked) ? 1 : 0);
+	seq_printf(m, "host_capacity %u\n", READ_ONCE(host->capacity));
+	seq_printf(m, "host_refused_full %lld\n",
+		   atomic64_read(&host->refused_full));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dev_stats);

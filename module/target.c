@@ -10,6 +10,11 @@
  * event against the terminate completion, which removes the connection
  * under the same lock, so the target never indicates on a handle whose
  * terminate has already completed.
+ *
+ * Device-wide status (spec section e) follows a NIC: link down raises
+ * UPLOAD_ALL and refuses initiates with -ENETDOWN, link up raises
+ * OFFLOAD_RESUME, and a capacity change is bracketed by OFFLOAD_PAUSE and
+ * OFFLOAD_RESUME, since capabilities only change between the two.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -212,6 +217,12 @@ static int chimney_target_initiate(struct chimney_layer *layer,
 	INIT_LIST_HEAD(&tc->pending_node);
 
 	spin_lock_bh(&t->lock);
+	if (!t->link_up) {
+		t->refused_down++;
+		spin_unlock_bh(&t->lock);
+		kfree(tc);
+		return -ENETDOWN;
+	}
 	if (t->nr_conns >= t->knobs.capacity) {
 		t->refused_full++;
 		spin_unlock_bh(&t->lock);
@@ -556,6 +567,36 @@ static int chimney_target_knob_errno(s64 value, int *err)
 	return 0;
 }
 
+/* A capacity change, bracketed by PAUSE and RESUME if offloads run. */
+static int chimney_target_set_capacity(struct chimney_target *t, s64 value)
+{
+	bool running;
+
+	if (value < 1 || value > CHIMNEY_TARGET_MAX_CAPACITY)
+		return -EINVAL;
+	mutex_lock(&t->status_lock);
+	spin_lock_bh(&t->lock);
+	running = t->link_up && !t->suspended &&
+		  t->knobs.capacity != value;
+	if (!running)
+		t->knobs.capacity = value;
+	spin_unlock_bh(&t->lock);
+	if (running) {
+		/*
+		 * Otherwise the RESUME that ends the pause or the link-down
+		 * makes the host read the new capacity.
+		 */
+		chimney_indicate_status(&t->layer, CHIMNEY_STATUS_OFFLOAD_PAUSE);
+		spin_lock_bh(&t->lock);
+		t->knobs.capacity = value;
+		spin_unlock_bh(&t->lock);
+		chimney_indicate_status(&t->layer,
+					CHIMNEY_STATUS_OFFLOAD_RESUME);
+	}
+	mutex_unlock(&t->status_lock);
+	return 0;
+}
+
 /**
  * chimney_target_set_knob() - set one knob, and only that one
  * @t: the target
@@ -566,7 +607,8 @@ static int chimney_target_knob_errno(s64 value, int *err)
  *
  * Validated and written under the target lock, so concurrent writers of
  * different knobs do not undo each other, and a fail_next_* consumed in
- * between is never written back.
+ * between is never written back. Process context (a capacity change
+ * raises PAUSE and RESUME).
  *
  * Return: 0, or -EINVAL for a value out of range.
  */
@@ -579,9 +621,7 @@ int chimney_target_set_knob(struct chimney_target *t,
 
 	switch (knob) {
 	case CHIMNEY_KNOB_CAPACITY:
-		if (value < 1 || value > CHIMNEY_TARGET_MAX_CAPACITY)
-			return -EINVAL;
-		break;
+		return chimney_target_set_capacity(t, value);
 	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
 	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
 		if (chimney_target_knob_errno(value, &err))
@@ -604,9 +644,6 @@ int chimney_target_set_knob(struct chimney_target *t,
 
 	spin_lock_bh(&t->lock);
 	switch (knob) {
-	case CHIMNEY_KNOB_CAPACITY:
-		k->capacity = value;
-		break;
 	case CHIMNEY_KNOB_INITIATE_DELAY:
 		k->initiate_delay_ms = value;
 		break;
@@ -674,6 +711,92 @@ void chimney_target_get_knobs(struct chimney_target *t,
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_get_knobs);
 
+/**
+ * chimney_target_read_capacity() - the target's TcpConnectionOffloadCapacity
+ * @target: a struct chimney_target (void: the host's capacity source)
+ *
+ * Return: the capacity now.
+ */
+unsigned int chimney_target_read_capacity(void *target)
+{
+	struct chimney_target *t = target;
+	unsigned int cap;
+
+	spin_lock_bh(&t->lock);
+	cap = t->knobs.capacity;
+	spin_unlock_bh(&t->lock);
+	return cap;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_read_capacity);
+
+/**
+ * chimney_target_set_link() - the emulated NIC's link went up or down
+ * @t: the target
+ * @up: the new link state
+ *
+ * Down: initiates are refused with -ENETDOWN and UPLOAD_ALL is raised. Up:
+ * OFFLOAD_RESUME is raised, unless a PAUSE or UPLOAD_ALL asked for with
+ * chimney_target_status() still waits for its RESUME. Telling the target
+ * the state it already has raises nothing (a new target's link is up).
+ * Process context.
+ */
+void chimney_target_set_link(struct chimney_target *t, bool up)
+{
+	u32 status = 0;
+
+	might_sleep();
+	mutex_lock(&t->status_lock);
+	spin_lock_bh(&t->lock);
+	if (t->link_up != up) {
+		t->link_up = up;
+		if (!up)
+			status = CHIMNEY_STATUS_UPLOAD_ALL;
+		else if (!t->suspended)
+			status = CHIMNEY_STATUS_OFFLOAD_RESUME;
+	}
+	spin_unlock_bh(&t->lock);
+	if (status)
+		chimney_indicate_status(&t->layer, status);
+	mutex_unlock(&t->status_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_set_link);
+
+/**
+ * chimney_target_status() - raise a device-wide status on demand
+ * @t: the target
+ * @status: CHIMNEY_STATUS_OFFLOAD_PAUSE, _UPLOAD_ALL or _OFFLOAD_RESUME
+ *
+ * PAUSE and UPLOAD_ALL hold until a RESUME (a link coming up does not end
+ * them); RESUME is refused while the link is down. Process context.
+ *
+ * Return: 0, -ENETDOWN for RESUME with the link down, -EINVAL for another
+ * status.
+ */
+int chimney_target_status(struct chimney_target *t, u32 status)
+{
+	int err = 0;
+
+	might_sleep();
+	if (status != CHIMNEY_STATUS_OFFLOAD_PAUSE &&
+	    status != CHIMNEY_STATUS_UPLOAD_ALL &&
+	    status != CHIMNEY_STATUS_OFFLOAD_RESUME)
+		return -EINVAL;
+	mutex_lock(&t->status_lock);
+	spin_lock_bh(&t->lock);
+	if (status != CHIMNEY_STATUS_OFFLOAD_RESUME)
+		t->suspended = true;
+	else if (!t->link_up)
+		err = -ENETDOWN;
+	else
+		t->suspended = false;
+	spin_unlock_bh(&t->lock);
+	if (!err)
+		chimney_indicate_status(&t->layer, status);
+	mutex_unlock(&t->status_lock);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_status);
+
 struct chimney_target *chimney_target_create(struct net_device *dev,
 					     unsigned int capacity)
 {
@@ -691,6 +814,8 @@ struct chimney_target *chimney_target_create(struct net_device *dev,
 	INIT_DELAYED_WORK(&t->ops_work, chimney_target_ops_work);
 	INIT_LIST_HEAD(&t->backlog_pending);
 	INIT_DELAYED_WORK(&t->backlog_work, chimney_target_backlog_work);
+	mutex_init(&t->status_lock);
+	t->link_up = true;
 	t->knobs.capacity = capacity;
 	t->layer.name = "chimney_target";
 	t->layer.ops = &chimney_target_ops;
@@ -729,6 +854,7 @@ void chimney_target_destroy(struct chimney_target *t)
 	WARN_ON(chimney_layer_unregister(&t->layer));
 	WARN_ON(!xa_empty(&t->conns));
 	xa_destroy(&t->conns);
+	mutex_destroy(&t->status_lock);
 	kfree(t);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_destroy);

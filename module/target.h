@@ -2,6 +2,7 @@
 #ifndef _CHIMNEY_TARGET_H
 #define _CHIMNEY_TARGET_H
 
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -50,7 +51,7 @@ extern const char * const chimney_target_knob_names[__CHIMNEY_KNOB_MAX];
 
 struct chimney_target {
 	struct chimney_layer layer;
-	spinlock_t lock;		/* all below; held across upcalls */
+	spinlock_t lock;		/* all below but status_lock; held across upcalls */
 	struct xarray conns;		/* id -> struct chimney_target_conn */
 	unsigned int nr_conns;		/* including initiates in flight */
 	struct chimney_target_knobs knobs;
@@ -59,7 +60,10 @@ struct chimney_target {
 	u64 backlog_suppressed;
 	u64 backlog_trailing;		/* delivered late by backlog_work */
 	u64 refused_full;
+	u64 refused_down;
 	bool dying;
+	bool link_up;			/* refuse initiates while down */
+	bool suspended;			/* PAUSE/UPLOAD_ALL raised, no RESUME yet */
 	struct list_head ops;		/* delayed completions, FIFO */
 	struct delayed_work ops_work;
 	bool ops_armed;			/* ops_work queued or running */
@@ -68,6 +72,8 @@ struct chimney_target {
 	struct delayed_work backlog_work;
 	bool backlog_armed;
 	unsigned long backlog_due;
+	/* Orders status indications with the state they report. */
+	struct mutex status_lock;
 };
 
 #define CHIMNEY_TARGET_DEFAULT_CAPACITY	1024
@@ -95,5 +101,8 @@ s64 chimney_target_get_knob(struct chimney_target *t,
 void chimney_target_get_knobs(struct chimney_target *t,
 			      struct chimney_target_knobs *knobs);
 int chimney_target_conn_backlog(struct chimney_target *t, u64 id, u32 *backlog);
+void chimney_target_set_link(struct chimney_target *t, bool up);
+int chimney_target_status(struct chimney_target *t, u32 status);
+unsigned int chimney_target_read_capacity(void *target);
 
 #endif
