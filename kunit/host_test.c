@@ -3,10 +3,13 @@
  * The host stack's obligations per event (spec section e): mandatory
  * retrieve and abort terminate, optional retrieve follows the device's
  * policy, disconnect closes and terminates, backlog is remembered,
- * UPLOAD_ALL terminates everything.
+ * UPLOAD_ALL terminates everything (pending initiates too) and stops
+ * offloads until RESUME, PAUSE stops offloads until RESUME, RESUME
+ * re-reads the capacity.
  */
 
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <chimney/chimney.h>
 
 #include "conn.h"
@@ -146,21 +149,161 @@ static void chimney_host_backlog_remembered(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
 }
 
+static enum chimney_conn_state ct_host_state(u64 id)
+{
+	struct chimney_conn *conn = chimney_conn_get_id(id);
+	enum chimney_conn_state s;
+
+	if (!conn)
+		return CHIMNEY_CONN_TERMINATED;
+	s = READ_ONCE(conn->state);
+	chimney_conn_put(conn);
+	return s;
+}
+
+/* Poll (TCG is slow) until connection @id has left state @s. */
+static enum chimney_conn_state ct_host_wait_leave(u64 id,
+						  enum chimney_conn_state s)
+{
+	int i;
+
+	for (i = 0; i < 1000 && ct_host_state(id) == s; i++)
+		usleep_range(10000, 11000);
+	return ct_host_state(id);
+}
+
+static int ct_host_try(struct chimney_device *cdev, u16 port)
+{
+	struct chimney_tuple t;
+	u64 id;
+
+	ct_tuple4(&t, 0x0a000001, port, 0x0a000002, 80);
+	return chimney_host_offload(cdev->host, &t, &id);
+}
+
+/*
+ * UPLOAD_ALL: every offloaded connection is terminated, an initiate still
+ * pending is terminated as soon as it completes, and nothing new is
+ * offloaded until RESUME.
+ */
 static void chimney_host_upload_all(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cthost%d"), 64);
-	u64 id[8];
+	u64 id[8], pending;
 	int i;
 
 	for (i = 0; i < 8; i++)
 		id[i] = ct_host_conn(test, cdev, 1300 + i);
-	KUNIT_EXPECT_EQ(test, chimney_device_upload_all(cdev), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_INITIATE_DELAY,
+						      500), 0);
+	pending = ct_host_conn(test, cdev, 1350);
+	KUNIT_EXPECT_EQ(test, ct_host_state(pending), CHIMNEY_CONN_OFFLOADING);
+	KUNIT_EXPECT_EQ(test, chimney_target_status(cdev->target,
+						    CHIMNEY_STATUS_UPLOAD_ALL), 0);
 	for (i = 0; i < 8; i++)
 		KUNIT_EXPECT_TRUE(test, ct_uploaded(cdev, id[i]));
 	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->upload_all), 1);
-	/* Upload-all is not a pause: offloading again works. */
-	ct_host_conn(test, cdev, 1400);
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1400), -ENETDOWN);
+	/* Completes, then its terminate is queued: wait for both. */
+	KUNIT_EXPECT_NE(test, ct_host_wait_leave(pending, CHIMNEY_CONN_OFFLOADING),
+			CHIMNEY_CONN_OFFLOADING);
+	KUNIT_EXPECT_TRUE(test, ct_uploaded(cdev, pending));
+	KUNIT_EXPECT_EQ(test, cdev->host->nr_tcbs, 0U);
+
+	/* A PAUSE does not lift it; a RESUME does. */
+	KUNIT_EXPECT_EQ(test, chimney_target_status(cdev->target,
+						    CHIMNEY_STATUS_OFFLOAD_PAUSE), 0);
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1401), -ENETDOWN);
+	KUNIT_EXPECT_EQ(test, chimney_target_status(cdev->target,
+						    CHIMNEY_STATUS_OFFLOAD_RESUME), 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_INITIATE_DELAY,
+						      0), 0);
+	ct_host_conn(test, cdev, 1402);
 	KUNIT_EXPECT_EQ(test, cdev->host->nr_tcbs, 1U);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
+/* PAUSE: no new offloads until RESUME; what is in flight completes. */
+static void chimney_host_pause_resume(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cthost%d"), 64);
+	u64 live, pending;
+
+	live = ct_host_conn(test, cdev, 1500);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_INITIATE_DELAY,
+						      300), 0);
+	pending = ct_host_conn(test, cdev, 1501);
+	KUNIT_EXPECT_EQ(test, chimney_target_status(cdev->target,
+						    CHIMNEY_STATUS_OFFLOAD_PAUSE), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->pause), 1);
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1502), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, ct_host_wait_leave(pending, CHIMNEY_CONN_OFFLOADING),
+			CHIMNEY_CONN_OFFLOADED);
+	KUNIT_EXPECT_FALSE(test, ct_uploaded(cdev, pending));
+	KUNIT_EXPECT_FALSE(test, ct_uploaded(cdev, live));
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1503), -EAGAIN);
+
+	KUNIT_EXPECT_EQ(test, chimney_target_status(cdev->target,
+						    CHIMNEY_STATUS_OFFLOAD_RESUME), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->resume), 1);
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1504), 0);
+	KUNIT_EXPECT_EQ(test, cdev->host->nr_tcbs, 3U);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
+/* The host refuses beyond its copy of the capacity, re-read at RESUME. */
+static void chimney_host_resume_rereads_capacity(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cthost%d"), 2);
+	struct chimney_target *t = cdev->target;
+
+	chimney_host_set_capacity_source(cdev->host, chimney_target_read_capacity, t);
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1600), 0);
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1601), 0);
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1602), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->refused_full), 1);
+	/* The host said no itself: the target never saw it. */
+	KUNIT_EXPECT_EQ(test, t->refused_full, 0ULL);
+
+	/* Changed behind the host's back: only a RESUME makes it look. */
+	spin_lock_bh(&t->lock);
+	t->knobs.capacity = 3;
+	spin_unlock_bh(&t->lock);
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1603), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_RESUME), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cdev->host->capacity), 3U);
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1604), 0);
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1605), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
+/*
+ * A target completing an initiate with -EINPROGRESS failed it: the host
+ * must not read its own "pending" into that. The knob refuses the value;
+ * set it underneath as another target could complete with it.
+ */
+static void chimney_host_initiate_status_einprogress(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cthost%d"), 8);
+	struct chimney_target *t = cdev->target;
+	u64 id = 0;
+
+	KUNIT_EXPECT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_FAIL_NEXT_INITIATE,
+						      EINPROGRESS), -EINVAL);
+	spin_lock_bh(&t->lock);
+	t->knobs.fail_next_initiate = -EINPROGRESS;
+	spin_unlock_bh(&t->lock);
+	KUNIT_EXPECT_EQ(test, ct_host_try(cdev, 1700), -EINPROGRESS);
+	KUNIT_EXPECT_EQ(test, cdev->host->nr_tcbs, 0U);
+	KUNIT_EXPECT_EQ(test, t->nr_conns, 0U);
+	/* And a pending initiate is still reported as taken. */
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_INITIATE_DELAY,
+						      200), 0);
+	id = ct_host_conn(test, cdev, 1701);
+	KUNIT_EXPECT_NE(test, id, 0ULL);
 	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
 }
 
@@ -181,6 +324,9 @@ static struct kunit_case chimney_host_cases[] = {
 	KUNIT_CASE(chimney_host_abort_and_disconnect),
 	KUNIT_CASE(chimney_host_backlog_remembered),
 	KUNIT_CASE(chimney_host_upload_all),
+	KUNIT_CASE(chimney_host_pause_resume),
+	KUNIT_CASE(chimney_host_resume_rereads_capacity),
+	KUNIT_CASE(chimney_host_initiate_status_einprogress),
 	KUNIT_CASE(chimney_host_policy_misuse),
 	{}
 };

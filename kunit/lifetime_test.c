@@ -115,14 +115,13 @@ static void chimney_lifetime_removal_pending_initiate(struct kunit *test)
 {
 	struct net_device *dev = ct_netdev_unmanaged(test, "ctlife%d");
 	struct chimney_device *cdev = ct_attach(test, dev, 16);
-	struct chimney_target_knobs k;
 	struct chimney_tuple t;
 	unsigned long start;
 	u64 id = 0;
 
-	chimney_target_get_knobs(cdev->target, &k);
-	k.initiate_delay_ms = 25000;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_INITIATE_DELAY,
+						      25000), 0);
 	ct_tuple4(&t, 0x0a000001, 4100, 0x0a000002, 80);
 	KUNIT_ASSERT_EQ(test, chimney_host_offload(cdev->host, &t, &id), 0);
 

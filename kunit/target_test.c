@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The fake offload target: capacity, asynchronous completion, injected
- * failures, send-backlog hysteresis, the hardware-failure sequence and
- * TCP_OFFLOAD_STATS accounting.
+ * failures, send-backlog hysteresis and its trailing edge, the
+ * hardware-failure sequence, TCP_OFFLOAD_STATS accounting, knobs written
+ * concurrently, link state and status indications.
  */
 
 #include <kunit/test.h>
+#include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <chimney/chimney.h>
 
 #include "conn.h"
@@ -16,7 +20,6 @@
 #include "stack.h"
 #include "target.h"
 #include "util.h"
-
 
 static void ct_tgt_done(struct kunit *test, struct chimney_device *cdev)
 {
@@ -46,14 +49,15 @@ static enum chimney_conn_state ct_state(u64 id)
 static void chimney_target_capacity(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 3);
-	struct chimney_target_knobs k;
 	u64 id[3], extra;
 	int i;
 
 	for (i = 0; i < 3; i++)
 		KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 100 + i, &id[i]), 0);
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 200, &extra), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, cdev->target->refused_full, 1ULL);
+	/* Refused by the host when it knows the capacity, else by the target. */
+	KUNIT_EXPECT_EQ(test, cdev->target->refused_full +
+			atomic64_read(&cdev->host->refused_full), 1ULL);
 	KUNIT_EXPECT_EQ(test, cdev->target->nr_conns, 3U);
 
 	/* Freed capacity is reusable; raised capacity takes effect. */
@@ -62,27 +66,28 @@ static void chimney_target_capacity(struct kunit *test)
 	chimney_host_flush(cdev->host);
 	chimney_flush();
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 200, &extra), 0);
-	chimney_target_get_knobs(cdev->target, &k);
-	k.capacity = 4;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_CAPACITY, 4), 0);
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 201, &extra), 0);
-	k.capacity = 0;
-	KUNIT_EXPECT_EQ(test, chimney_target_set_knobs(cdev->target, &k), -EINVAL);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_CAPACITY, 0),
+			-EINVAL);
 	ct_tgt_done(test, cdev);
 }
 
 static void chimney_target_async_completion(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
-	struct chimney_target_knobs k;
 	u64 id;
 	int i;
 
-	chimney_target_get_knobs(cdev->target, &k);
 	/* Long enough that a slow (TCG) VM still sees the pending states. */
-	k.initiate_delay_ms = 1000;
-	k.terminate_delay_ms = 1000;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_INITIATE_DELAY,
+						      1000), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_TERMINATE_DELAY,
+						      1000), 0);
 
 	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 300, &id), 0);
 	KUNIT_EXPECT_NE(test, id, 0ULL);
@@ -116,27 +121,26 @@ static void chimney_target_injected_failures(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
 	struct chimney_stack *stack = cdev->target->layer.stack;
-	struct chimney_target_knobs k;
+	struct chimney_target *t = cdev->target;
 	s64 failed = atomic64_read(&stack->stats.offload_failed);
 	u64 id;
 
-	chimney_target_get_knobs(cdev->target, &k);
-	k.fail_next_initiate = -ENOBUFS;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_FAIL_NEXT_INITIATE,
+						      -ENOBUFS), 0);
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 400, &id), -ENOBUFS);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&stack->stats.offload_failed),
 			failed + 1);
 	/* One-shot: the next one works. */
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 400, &id), 0);
 
-	chimney_target_get_knobs(cdev->target, &k);
-	k.fail_initiate = true;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(cdev->target, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_FAIL_INITIATE, 1), 0);
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 401, &id), -EIO);
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 402, &id), -EIO);
-	k.fail_initiate = false;
-	k.fail_next_initiate = 5;
-	KUNIT_EXPECT_EQ(test, chimney_target_set_knobs(cdev->target, &k), -EINVAL);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_FAIL_INITIATE, 0), 0);
+	/* A positive errno is the same errno. */
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_FAIL_NEXT_INITIATE, 5), 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_get_knob(t, CHIMNEY_KNOB_FAIL_NEXT_INITIATE), -5);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 403, &id), -EIO);
 	KUNIT_EXPECT_EQ(test, cdev->target->nr_conns, 1U);
 	ct_tgt_done(test, cdev);
 }
@@ -145,7 +149,6 @@ static void chimney_target_backlog_hysteresis(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
 	struct chimney_target *t = cdev->target;
-	struct chimney_target_knobs k;
 	u32 backlog;
 	u64 id;
 
@@ -166,9 +169,8 @@ static void chimney_target_backlog_hysteresis(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, backlog, 250000U);
 
 	/* Rate limit: a big change inside the interval waits. */
-	chimney_target_get_knobs(t, &k);
-	k.backlog_interval_ms = 60000;
-	KUNIT_ASSERT_EQ(test, chimney_target_set_knobs(t, &k), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_BACKLOG_INTERVAL,
+						      60000), 0);
 	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 8000), 0);
 	KUNIT_EXPECT_EQ(test, chimney_target_conn_backlog(t, id, &backlog), 0);
 	KUNIT_EXPECT_EQ(test, backlog, 250000U);
@@ -232,6 +234,382 @@ static void chimney_target_stats_per_family(struct kunit *test)
 	ct_tgt_done(test, cdev);
 }
 
+/* Connections that have left OFFLOADING among @ids. */
+static int ct_completed(const u64 *ids, int n)
+{
+	int i, done = 0;
+
+	for (i = 0; i < n; i++)
+		done += ct_state(ids[i]) != CHIMNEY_CONN_OFFLOADING;
+	return done;
+}
+
+/*
+ * A stream of initiates faster than initiate_delay_ms must not push back
+ * the completions already due: each one completes about a delay after its
+ * initiate, during the stream.
+ */
+static void chimney_target_completion_not_starved(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 128);
+	u64 *ids = kunit_kcalloc(test, 128, sizeof(*ids), GFP_KERNEL);
+	ktime_t end;
+	int n = 0, during, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, ids);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(cdev->target,
+						      CHIMNEY_KNOB_INITIATE_DELAY,
+						      100), 0);
+	end = ktime_add_ms(ktime_get(), 1000);
+	while (n < 128 && ktime_before(ktime_get(), end)) {
+		KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 1000 + n, &ids[n]), 0);
+		n++;
+		usleep_range(20000, 21000);
+	}
+	/* Still streaming: a 1 s stream is ten delays long. */
+	during = ct_completed(ids, n);
+	kunit_info(test, "%d initiates, %d completed during the stream", n,
+		   during);
+	KUNIT_EXPECT_GE(test, n, 5);
+	KUNIT_EXPECT_GT(test, during, 0);
+	KUNIT_EXPECT_NE(test, ct_state(ids[0]), CHIMNEY_CONN_OFFLOADING);
+	for (i = 0; i < 1000 && ct_completed(ids, n) < n; i++)
+		usleep_range(10000, 11000);
+	KUNIT_EXPECT_EQ(test, ct_completed(ids, n), n);
+	ct_tgt_done(test, cdev);
+}
+
+/* Poll (TCG is slow) until connection @id's backlog is @want. */
+static bool ct_backlog_becomes(struct chimney_target *t, u64 id, u32 want)
+{
+	u32 backlog = 0;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (!chimney_target_conn_backlog(t, id, &backlog) &&
+		    backlog == want)
+			return true;
+		usleep_range(10000, 11000);
+	}
+	return false;
+}
+
+/*
+ * A change the rate limit holds back is delivered once the interval has
+ * passed (trailing edge); a change too small to matter stays dropped and
+ * cancels the held-back one.
+ */
+static void chimney_target_backlog_trailing_edge(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
+	struct chimney_target *t = cdev->target;
+	atomic64_t *ev = &cdev->host->events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE];
+	u32 backlog;
+	u64 id, id2;
+
+	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 550, &id), 0);
+	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 551, &id2), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_BACKLOG_INTERVAL,
+						      500), 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 1000), 1);
+	/* Four times the BDP, inside the interval: held back, not lost. */
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 4000), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(ev), 1);
+	KUNIT_EXPECT_TRUE(test, ct_backlog_becomes(t, id, 500000));
+	KUNIT_EXPECT_EQ(test, atomic64_read(ev), 2);
+	KUNIT_EXPECT_EQ(test, t->backlog_trailing, 1ULL);
+
+	/* Held back, then a value near the indicated one: nothing more. */
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 8000), 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 4100), 0);
+	msleep(1500);
+	flush_delayed_work(&t->backlog_work);
+	KUNIT_EXPECT_EQ(test, chimney_target_conn_backlog(t, id, &backlog), 0);
+	KUNIT_EXPECT_EQ(test, backlog, 500000U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(ev), 2);
+	KUNIT_EXPECT_EQ(test, t->backlog_trailing, 1ULL);
+
+	/* A held-back value on a connection that goes away: dropped. */
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id2, 125000000, 1000), 1);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id2, 125000000, 9000), 0);
+	ct_tgt_done(test, cdev);
+}
+
+struct ct_knob_writer {
+	struct chimney_target *t;
+	enum chimney_target_knob knob;
+	s64 last;		/* last value written */
+	int lost;		/* read back something else: update lost */
+	int errors;
+};
+
+static int ct_knob_writer_fn(void *data)
+{
+	struct ct_knob_writer *w = data;
+	s64 v = 0;
+
+	while (!kthread_should_stop()) {
+		v = v % 60000 + 1;
+		if (chimney_target_set_knob(w->t, w->knob, v))
+			w->errors++;
+		/* Nobody else writes this knob. */
+		if (chimney_target_get_knob(w->t, w->knob) != v)
+			w->lost++;
+		w->last = v;
+		cond_resched();
+	}
+	return 0;
+}
+
+static struct task_struct *ct_start_on(struct kunit *test,
+				       int (*fn)(void *), void *data,
+				       unsigned int cpu, const char *name)
+{
+	struct task_struct *task = kthread_create(fn, data, "%s/%u", name, cpu);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	get_task_struct(task);
+	kthread_bind(task, cpu);
+	wake_up_process(task);
+	return task;
+}
+
+static int ct_stop(struct task_struct *task)
+{
+	int ret = kthread_stop(task);
+
+	put_task_struct(task);
+	return ret;
+}
+
+/*
+ * Knob writers on both CPUs, each writing its own knob, while offloads
+ * consume fail_next_initiate: no write undoes another, and a consumed
+ * one-shot failure never fires twice.
+ */
+static void chimney_target_knob_writers(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 1024);
+	struct chimney_target *t = cdev->target;
+	struct ct_knob_writer w[2] = {
+		{ t, CHIMNEY_KNOB_BACKLOG_INTERVAL },
+		{ t, CHIMNEY_KNOB_TERMINATE_DELAY },
+	};
+	struct task_struct *task[2];
+	int i, twice = 0, first = 0;
+	u64 id;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	for (i = 0; i < 2; i++)
+		task[i] = ct_start_on(test, ct_knob_writer_fn, &w[i], i,
+				      "ct_knob");
+	for (i = 0; i < 200; i++) {
+		KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t,
+							      CHIMNEY_KNOB_FAIL_NEXT_INITIATE,
+							      -ENOBUFS), 0);
+		if (ct_tgt_offload(cdev, 2000 + 2 * i, &id) != -ENOBUFS)
+			first++;
+		if (ct_tgt_offload(cdev, 2001 + 2 * i, &id) != 0)
+			twice++;
+	}
+	for (i = 0; i < 2; i++)
+		ct_stop(task[i]);
+	kunit_info(test, "lost updates %d/%d, one-shot fired twice %d, not at all %d",
+		   w[0].lost, w[1].lost, twice, first);
+	KUNIT_EXPECT_EQ(test, w[0].lost + w[1].lost, 0);
+	KUNIT_EXPECT_EQ(test, w[0].errors + w[1].errors, 0);
+	KUNIT_EXPECT_EQ(test, twice, 0);
+	KUNIT_EXPECT_EQ(test, first, 0);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ(test, chimney_target_get_knob(t, w[i].knob),
+				w[i].last);
+	ct_tgt_done(test, cdev);
+}
+
+struct ct_knob_case {
+	enum chimney_target_knob knob;
+	s64 value;
+	int err;
+	s64 stored;
+};
+
+static const struct ct_knob_case ct_knob_cases[] = {
+	{ CHIMNEY_KNOB_CAPACITY, 0, -EINVAL },
+	{ CHIMNEY_KNOB_CAPACITY, -1, -EINVAL },
+	{ CHIMNEY_KNOB_CAPACITY, CHIMNEY_TARGET_MAX_CAPACITY + 1LL, -EINVAL },
+	{ CHIMNEY_KNOB_CAPACITY, (s64)U32_MAX + 1, -EINVAL },
+	{ CHIMNEY_KNOB_CAPACITY, S64_MAX, -EINVAL },
+	{ CHIMNEY_KNOB_CAPACITY, CHIMNEY_TARGET_MAX_CAPACITY, 0, CHIMNEY_TARGET_MAX_CAPACITY },
+	{ CHIMNEY_KNOB_INITIATE_DELAY, 60001, -EINVAL },
+	{ CHIMNEY_KNOB_INITIATE_DELAY, -1, -EINVAL },
+	{ CHIMNEY_KNOB_INITIATE_DELAY, (s64)U32_MAX + 1, -EINVAL },
+	{ CHIMNEY_KNOB_TERMINATE_DELAY, S64_MIN, -EINVAL },
+	{ CHIMNEY_KNOB_BACKLOG_INTERVAL, S64_MAX, -EINVAL },
+	{ CHIMNEY_KNOB_BACKLOG_INTERVAL, 60000, 0, 60000 },
+	{ CHIMNEY_KNOB_FAIL_INITIATE, 2, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_INITIATE, -1, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_TERMINATE, 1, 0, 1 },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, S64_MIN, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, S64_MAX, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, MAX_ERRNO + 1, -EINVAL },
+	/* Errnos the offload path gives a meaning to. */
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, EINPROGRESS, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, -EINPROGRESS, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, EAGAIN, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, ENETDOWN, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, ENOSPC, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, EEXIST, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, ERESTARTSYS, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_TERMINATE, EINPROGRESS, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_TERMINATE, -MAX_ERRNO, -EINVAL },
+	{ CHIMNEY_KNOB_FAIL_NEXT_INITIATE, ENOBUFS, 0, -ENOBUFS },
+	{ CHIMNEY_KNOB_FAIL_NEXT_TERMINATE, -EIO, 0, -EIO },
+	{ CHIMNEY_KNOB_FAIL_NEXT_TERMINATE, 0, 0, 0 },
+	{ __CHIMNEY_KNOB_MAX, 0, -EINVAL },
+};
+
+static void ct_knob_desc(const struct ct_knob_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s=%lld",
+		 c->knob < __CHIMNEY_KNOB_MAX ? chimney_target_knob_names[c->knob] :
+		 "bogus", c->value);
+}
+
+KUNIT_ARRAY_PARAM(ct_knob, ct_knob_cases, ct_knob_desc);
+
+/* Each knob takes its range only; a refused write changes nothing. */
+static void chimney_target_knob_values(struct kunit *test)
+{
+	const struct ct_knob_case *c = test->param_value;
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
+	struct chimney_target_knobs before, after;
+
+	chimney_target_get_knobs(cdev->target, &before);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_knob(cdev->target, c->knob,
+						      c->value), c->err);
+	chimney_target_get_knobs(cdev->target, &after);
+	if (c->err)
+		KUNIT_EXPECT_EQ(test, memcmp(&before, &after, sizeof(before)), 0);
+	else
+		KUNIT_EXPECT_EQ(test, chimney_target_get_knob(cdev->target, c->knob),
+				c->stored);
+	ct_tgt_done(test, cdev);
+}
+
+/* What the host has seen of the target's status indications. */
+static void ct_expect_status(struct kunit *test, struct chimney_device *cdev,
+			     s64 pause, s64 upload_all, s64 resume)
+{
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->pause), pause);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->upload_all), upload_all);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->resume), resume);
+}
+
+static void chimney_target_link(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
+	struct chimney_target *t = cdev->target;
+	u64 a, b;
+
+	/* A new target's link is up: telling it so raises nothing. */
+	chimney_target_set_link(t, true);
+	ct_expect_status(test, cdev, 0, 0, 0);
+	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 800, &a), 0);
+	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 801, &b), 0);
+
+	chimney_target_set_link(t, false);
+	ct_expect_status(test, cdev, 0, 1, 0);
+	chimney_host_flush(cdev->host);
+	chimney_flush();
+	KUNIT_EXPECT_EQ(test, ct_state(a), CHIMNEY_CONN_TERMINATED);
+	KUNIT_EXPECT_EQ(test, ct_state(b), CHIMNEY_CONN_TERMINATED);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 802, &a), -ENETDOWN);
+	/* The target itself refuses, whatever the layer above does. */
+	WRITE_ONCE(cdev->host->blocked, 0);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 803, &a), -ENETDOWN);
+	KUNIT_EXPECT_EQ(test, t->refused_down, 1ULL);
+	chimney_target_set_link(t, false);
+	ct_expect_status(test, cdev, 0, 1, 0);
+
+	chimney_target_set_link(t, true);
+	ct_expect_status(test, cdev, 0, 1, 1);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 804, &a), 0);
+	chimney_target_set_link(t, true);
+	ct_expect_status(test, cdev, 0, 1, 1);
+	ct_tgt_done(test, cdev);
+}
+
+static void chimney_target_status_on_demand(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
+	struct chimney_target *t = cdev->target;
+	u64 id;
+
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, 0x12345), -EINVAL);
+	ct_expect_status(test, cdev, 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_PAUSE), 0);
+	ct_expect_status(test, cdev, 1, 0, 0);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 900, &id), -EAGAIN);
+
+	/* The link bouncing does not end a pause asked for. */
+	chimney_target_set_link(t, false);
+	chimney_target_set_link(t, true);
+	ct_expect_status(test, cdev, 1, 1, 0);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 901, &id), -ENETDOWN);
+
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_RESUME), 0);
+	ct_expect_status(test, cdev, 1, 1, 1);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 902, &id), 0);
+
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_UPLOAD_ALL), 0);
+	ct_expect_status(test, cdev, 1, 2, 1);
+	chimney_host_flush(cdev->host);
+	chimney_flush();
+	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_TERMINATED);
+
+	/* No resume while the link is down; link up then resumes. */
+	chimney_target_set_link(t, false);
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_RESUME),
+			-ENETDOWN);
+	ct_expect_status(test, cdev, 1, 3, 1);
+	chimney_target_set_link(t, true);
+	ct_expect_status(test, cdev, 1, 3, 1);
+	KUNIT_EXPECT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_RESUME), 0);
+	ct_expect_status(test, cdev, 1, 3, 2);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 903, &id), 0);
+	ct_tgt_done(test, cdev);
+}
+
+/* Capabilities change only between a PAUSE and a RESUME. */
+static void chimney_target_capacity_change_pauses(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 2);
+	struct chimney_target *t = cdev->target;
+	u64 id;
+
+	chimney_host_set_capacity_source(cdev->host, chimney_target_read_capacity, t);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cdev->host->capacity), 2U);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_CAPACITY, 5), 0);
+	ct_expect_status(test, cdev, 1, 0, 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cdev->host->capacity), 5U);
+	/* Same value: nothing changes, nothing raised. */
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_CAPACITY, 5), 0);
+	ct_expect_status(test, cdev, 1, 0, 1);
+
+	/* Paused: the change waits for the RESUME that ends the pause. */
+	KUNIT_ASSERT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_PAUSE), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_CAPACITY, 1), 0);
+	ct_expect_status(test, cdev, 2, 0, 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cdev->host->capacity), 5U);
+	KUNIT_ASSERT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_RESUME), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cdev->host->capacity), 1U);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 950, &id), 0);
+	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 951, &id), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->refused_full), 1);
+	ct_tgt_done(test, cdev);
+}
+
 static struct kunit_case chimney_target_cases[] = {
 	KUNIT_CASE(chimney_target_capacity),
 	KUNIT_CASE(chimney_target_async_completion),
@@ -239,6 +617,13 @@ static struct kunit_case chimney_target_cases[] = {
 	KUNIT_CASE(chimney_target_backlog_hysteresis),
 	KUNIT_CASE(chimney_target_hw_failure_sequence),
 	KUNIT_CASE(chimney_target_stats_per_family),
+	KUNIT_CASE(chimney_target_completion_not_starved),
+	KUNIT_CASE(chimney_target_backlog_trailing_edge),
+	KUNIT_CASE(chimney_target_knob_writers),
+	KUNIT_CASE_PARAM(chimney_target_knob_values, ct_knob_gen_params),
+	KUNIT_CASE(chimney_target_link),
+	KUNIT_CASE(chimney_target_status_on_demand),
+	KUNIT_CASE(chimney_target_capacity_change_pauses),
 	{}
 };
 

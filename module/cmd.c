@@ -42,7 +42,7 @@ static const char * const chimney_key_names[__CK_MAX] = {
 enum chimney_verb {
 	CV_ATTACH, CV_DETACH, CV_OFFLOAD, CV_TERMINATE, CV_RAISE,
 	CV_HW_FAILURE, CV_PATH, CV_TRAFFIC, CV_UPLOAD_ALL, CV_INVALIDATE,
-	CV_POLICY,
+	CV_POLICY, CV_PAUSE, CV_RESUME,
 };
 
 #define K(x) BIT(CK_##x)
@@ -64,6 +64,8 @@ static const struct chimney_verb_spec {
 	[CV_UPLOAD_ALL]	= { "upload_all", K(DEV), 0 },
 	[CV_INVALIDATE]	= { "invalidate", K(DEV), 0 },
 	[CV_POLICY]	= { "policy", K(DEV) | K(REASON) | K(ACCEPT), 0 },
+	[CV_PAUSE]	= { "pause", K(DEV), 0 },
+	[CV_RESUME]	= { "resume", K(DEV), 0 },
 };
 
 struct chimney_cmd {
@@ -82,6 +84,7 @@ struct chimney_cmd {
 	u32 in, out, retrans;
 };
 
+/* The last id any writer offloaded; per open file: chimney_cmd_exec_id(). */
 static u64 chimney_last_id;
 
 u64 chimney_cmd_last_id(void)
@@ -166,8 +169,10 @@ static int chimney_parse_value(struct chimney_cmd *c, enum chimney_key key,
 			return chimney_cmd_err(-EINVAL, "bad rate '%s'", v);
 		return 0;
 	case CK_RTT:
-		if (kstrtou32(v, 10, &c->rtt) || !c->rtt)
-			return chimney_cmd_err(-EINVAL, "bad rtt '%s'", v);
+		if (kstrtou32(v, 10, &c->rtt) || !c->rtt ||
+		    c->rtt > CHIMNEY_TARGET_MAX_RTT_US)
+			return chimney_cmd_err(-EINVAL, "rtt must be 1..%u us",
+					       CHIMNEY_TARGET_MAX_RTT_US);
 		return 0;
 	case CK_ACCEPT:
 		if (kstrtobool(v, &c->accept) || strlen(v) != 1)
@@ -290,6 +295,7 @@ static struct chimney_device *chimney_cmd_conn_device(u64 id,
 	struct chimney_device *cdev;
 	struct chimney_conn *conn;
 
+	lockdep_assert_held(&chimney_devices_lock);
 	conn = chimney_conn_get_id(id);
 	if (!conn)
 		return NULL;
@@ -303,12 +309,19 @@ static struct chimney_device *chimney_cmd_conn_device(u64 id,
 	return NULL;
 }
 
+/*
+ * A command on connection @c->id. chimney_devices_lock is held from
+ * finding the connection's device to the end of the operation: the device
+ * is unlinked from chimney_devices under it before its target is freed,
+ * so the target stays valid throughout.
+ */
 static int chimney_cmd_run_conn(struct chimney_cmd *c)
 {
 	struct chimney_conn *conn = NULL;
 	struct chimney_device *cdev;
 	int err;
 
+	lockdep_assert_held(&chimney_devices_lock);
 	cdev = chimney_cmd_conn_device(c->id, &conn);
 	if (!cdev)
 		return chimney_cmd_err(-ENOENT, "no connection %llu", c->id);
@@ -341,15 +354,19 @@ static int chimney_cmd_run_conn(struct chimney_cmd *c)
 	return err;
 }
 
-static int chimney_cmd_run(struct chimney_cmd *c)
+static int chimney_cmd_run(struct chimney_cmd *c, u64 *idp)
 {
 	struct chimney_device *cdev = NULL;
 	struct net_device *dev;
 	u64 id = 0;
 	int err;
 
-	if (c->seen & K(ID))
-		return chimney_cmd_run_conn(c);
+	if (c->seen & K(ID)) {
+		mutex_lock(&chimney_devices_lock);
+		err = chimney_cmd_run_conn(c);
+		mutex_unlock(&chimney_devices_lock);
+		return err;
+	}
 
 	if (c->verb == CV_ATTACH) {
 		dev = dev_get_by_name(chimney_cmd_net(), c->dev);
@@ -380,11 +397,22 @@ static int chimney_cmd_run(struct chimney_cmd *c)
 		return err;
 	case CV_OFFLOAD:
 		err = chimney_host_offload(cdev->host, &c->tuple, &id);
-		if (!err)
+		if (!err) {
 			WRITE_ONCE(chimney_last_id, id);
+			*idp = id;
+		}
 		break;
 	case CV_UPLOAD_ALL:
-		err = chimney_device_upload_all(cdev);
+		err = chimney_target_status(cdev->target,
+					    CHIMNEY_STATUS_UPLOAD_ALL);
+		break;
+	case CV_PAUSE:
+		err = chimney_target_status(cdev->target,
+					    CHIMNEY_STATUS_OFFLOAD_PAUSE);
+		break;
+	case CV_RESUME:
+		err = chimney_target_status(cdev->target,
+					    CHIMNEY_STATUS_OFFLOAD_RESUME);
 		break;
 	case CV_INVALIDATE:
 		err = chimney_target_invalidate(cdev->target, 0, NULL);
@@ -402,16 +430,19 @@ static int chimney_cmd_run(struct chimney_cmd *c)
 }
 
 /**
- * chimney_cmd_exec() - parse and run one debugfs command
+ * chimney_cmd_exec_id() - parse and run one debugfs command
  * @buf: the bytes written (not NUL-terminated)
  * @len: their number
+ * @id: set to the new connection's id by a successful offload, else
+ *	untouched
  *
  * Return: 0, -EINVAL for a malformed command (nothing changed), or the
  * error of the operation: -ENODEV (device), -ENOENT (connection id),
- * -ENOSPC (target full), -EEXIST (duplicate 4-tuple), -EPROTO (the event
- * is not legal in the connection's state) and so on.
+ * -ENOSPC (target full), -EEXIST (duplicate 4-tuple), -EAGAIN (offloads
+ * paused), -ENETDOWN (link down, or upload-all until resume), -EPROTO (the
+ * event is not legal in the connection's state) and so on.
  */
-int chimney_cmd_exec(const char *buf, size_t len)
+int chimney_cmd_exec_id(const char *buf, size_t len, u64 *id)
 {
 	char line[CHIMNEY_CMD_MAX + 1];
 	struct chimney_cmd c = {};
@@ -425,6 +456,15 @@ int chimney_cmd_exec(const char *buf, size_t len)
 	err = chimney_cmd_parse(line, &c);
 	if (err)
 		return err;
-	return chimney_cmd_run(&c);
+	return chimney_cmd_run(&c, id);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_cmd_exec_id);
+
+/* chimney_cmd_exec_id() for a caller that does not want the id. */
+int chimney_cmd_exec(const char *buf, size_t len)
+{
+	u64 id;
+
+	return chimney_cmd_exec_id(buf, len, &id);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_cmd_exec);

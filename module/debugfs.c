@@ -12,8 +12,10 @@
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "conn.h"
 #include "debugfs.h"
 #include "device.h"
@@ -173,11 +175,72 @@ static const struct file_operations conns_fops = {
 	.release = seq_release,
 };
 
+/*
+ * The command file. Each open remembers the id of the last connection
+ * offloaded through it: a write runs one command and rewinds the file, a
+ * read then returns "<id>\n" (0 if none), so concurrent scripts each get
+ * their own id where the global last_id file is whoever wrote last.
+ */
+
+/**
+ * chimney_cmd_file_write() - one write to an open command file
+ * @cf: that open's state
+ * @buf: the command (kernel memory)
+ * @len: its length
+ * @ppos: the file position, rewound for the next read
+ *
+ * Return: @len, or the command's error.
+ */
+ssize_t chimney_cmd_file_write(struct chimney_cmd_file *cf, const char *buf,
+			       size_t len, loff_t *ppos)
+{
+	u64 id = 0;
+	int err;
+
+	err = chimney_cmd_exec_id(buf, len, &id);
+	if (err)
+		return err;
+	if (id)
+		WRITE_ONCE(cf->last_id, id);
+	*ppos = 0;
+	return len;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_cmd_file_write);
+
+/* What a read of the open command file @cf returns; its length. */
+size_t chimney_cmd_file_show(struct chimney_cmd_file *cf, char *buf,
+			     size_t size)
+{
+	return scnprintf(buf, size, "%llu\n", READ_ONCE(cf->last_id));
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_cmd_file_show);
+
+static int command_open(struct inode *inode, struct file *file)
+{
+	file->private_data = kzalloc(sizeof(struct chimney_cmd_file),
+				     GFP_KERNEL);
+	return file->private_data ? 0 : -ENOMEM;
+}
+
+static int command_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static ssize_t command_read(struct file *file, char __user *ubuf,
+			    size_t len, loff_t *ppos)
+{
+	char buf[24];
+	size_t n = chimney_cmd_file_show(file->private_data, buf, sizeof(buf));
+
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
 static ssize_t command_write(struct file *file, const char __user *ubuf,
 			     size_t len, loff_t *ppos)
 {
 	char buf[CHIMNEY_CMD_MAX + 1];
-	int err;
 
 	/* One command per write; a longer line can only be malformed. */
 	if (len > CHIMNEY_CMD_MAX) {
@@ -187,15 +250,16 @@ static ssize_t command_write(struct file *file, const char __user *ubuf,
 	}
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
-	err = chimney_cmd_exec(buf, len);
-	return err ? err : len;
+	return chimney_cmd_file_write(file->private_data, buf, len, ppos);
 }
 
 static const struct file_operations command_fops = {
 	.owner = THIS_MODULE,
-	.open = simple_open,
+	.open = command_open,
+	.release = command_release,
+	.read = command_read,
 	.write = command_write,
-	.llseek = noop_llseek,
+	.llseek = default_llseek,
 };
 
 /* Per-device files. */
@@ -225,8 +289,9 @@ static int dev_stats_show(struct seq_file *m, void *v)
 	struct chimney_target *t = cdev->target;
 	struct chimney_host *host = cdev->host;
 	struct chimney_target_stats st[2];
-	u64 indicated, suppressed, full;
+	u64 indicated, suppressed, trailing, full, down;
 	unsigned int live, cap;
+	bool link;
 	int i;
 
 	chimney_stats_show(m, &t->layer.stack->stats);
@@ -235,15 +300,20 @@ static int dev_stats_show(struct seq_file *m, void *v)
 	memcpy(st, t->stats, sizeof(st));
 	indicated = t->backlog_indicated;
 	suppressed = t->backlog_suppressed;
+	trailing = t->backlog_trailing;
 	full = t->refused_full;
+	down = t->refused_down;
+	link = t->link_up;
 	live = t->nr_conns;
 	cap = t->knobs.capacity;
 	spin_unlock_bh(&t->lock);
 
 	seq_printf(m, "target_connections %u\ntarget_capacity %u\n", live, cap);
 	seq_printf(m, "target_refused_full %llu\n", full);
+	seq_printf(m, "target_link %d\ntarget_refused_down %llu\n", link, down);
 	seq_printf(m, "target_backlog_indicated %llu\ntarget_backlog_suppressed %llu\n",
 		   indicated, suppressed);
+	seq_printf(m, "target_backlog_trailing %llu\n", trailing);
 	for (i = 0; i < 2; i++) {
 		const char *f = i ? "tcp6" : "tcp4";
 
@@ -268,6 +338,12 @@ static int dev_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "host_terminate_errors %lld\n",
 		   atomic64_read(&host->terminate_errors));
 	seq_printf(m, "host_upload_all %lld\n", atomic64_read(&host->upload_all));
+	seq_printf(m, "host_pause %lld\n", atomic64_read(&host->pause));
+	seq_printf(m, "host_resume %lld\n", atomic64_read(&host->resume));
+	seq_printf(m, "host_paused %d\n", READ_ONCE(host->blocked) ? 1 : 0);
+	seq_printf(m, "host_capacity %u\n", READ_ONCE(host->capacity));
+	seq_printf(m, "host_refused_full %lld\n",
+		   atomic64_read(&host->refused_full));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dev_stats);
@@ -287,120 +363,25 @@ static int dev_policy_show(struct seq_file *m, void *v)
 DEFINE_SHOW_ATTRIBUTE(dev_policy);
 
 /* Fault and behaviour knobs: one file per field of the target's knobs. */
-enum chimney_knob {
-	CHIMNEY_KNOB_CAPACITY,
-	CHIMNEY_KNOB_INITIATE_DELAY,
-	CHIMNEY_KNOB_TERMINATE_DELAY,
-	CHIMNEY_KNOB_FAIL_NEXT_INITIATE,
-	CHIMNEY_KNOB_FAIL_NEXT_TERMINATE,
-	CHIMNEY_KNOB_FAIL_INITIATE,
-	CHIMNEY_KNOB_FAIL_TERMINATE,
-	CHIMNEY_KNOB_BACKLOG_INTERVAL,
-	__CHIMNEY_KNOB_MAX,
-};
-
-static const char * const chimney_knob_names[__CHIMNEY_KNOB_MAX] = {
-	[CHIMNEY_KNOB_CAPACITY] = "capacity",
-	[CHIMNEY_KNOB_INITIATE_DELAY] = "initiate_delay_ms",
-	[CHIMNEY_KNOB_TERMINATE_DELAY] = "terminate_delay_ms",
-	[CHIMNEY_KNOB_FAIL_NEXT_INITIATE] = "fail_next_initiate",
-	[CHIMNEY_KNOB_FAIL_NEXT_TERMINATE] = "fail_next_terminate",
-	[CHIMNEY_KNOB_FAIL_INITIATE] = "fail_initiate",
-	[CHIMNEY_KNOB_FAIL_TERMINATE] = "fail_terminate",
-	[CHIMNEY_KNOB_BACKLOG_INTERVAL] = "backlog_interval_ms",
-};
-
 struct chimney_knob_file {
 	struct chimney_target *target;
-	enum chimney_knob knob;
+	enum chimney_target_knob knob;
 };
 
 static int chimney_knob_get(void *data, u64 *val)
 {
 	struct chimney_knob_file *f = data;
-	struct chimney_target_knobs k;
 
-	chimney_target_get_knobs(f->target, &k);
-	switch (f->knob) {
-	case CHIMNEY_KNOB_CAPACITY:
-		*val = k.capacity;
-		break;
-	case CHIMNEY_KNOB_INITIATE_DELAY:
-		*val = k.initiate_delay_ms;
-		break;
-	case CHIMNEY_KNOB_TERMINATE_DELAY:
-		*val = k.terminate_delay_ms;
-		break;
-	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
-		*val = (s64)k.fail_next_initiate;
-		break;
-	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
-		*val = (s64)k.fail_next_terminate;
-		break;
-	case CHIMNEY_KNOB_FAIL_INITIATE:
-		*val = k.fail_initiate;
-		break;
-	case CHIMNEY_KNOB_FAIL_TERMINATE:
-		*val = k.fail_terminate;
-		break;
-	default:
-		*val = k.backlog_interval_ms;
-		break;
-	}
+	*val = chimney_target_get_knob(f->target, f->knob);
 	return 0;
 }
 
+/* Sets that knob alone; the target validates it. */
 static int chimney_knob_set(void *data, u64 val)
 {
 	struct chimney_knob_file *f = data;
-	struct chimney_target_knobs k;
-	s64 sval = (s64)val;
 
-	chimney_target_get_knobs(f->target, &k);
-	switch (f->knob) {
-	case CHIMNEY_KNOB_CAPACITY:
-		if (val > UINT_MAX)
-			return -EINVAL;
-		k.capacity = val;
-		break;
-	case CHIMNEY_KNOB_INITIATE_DELAY:
-		if (val > UINT_MAX)
-			return -EINVAL;
-		k.initiate_delay_ms = val;
-		break;
-	case CHIMNEY_KNOB_TERMINATE_DELAY:
-		if (val > UINT_MAX)
-			return -EINVAL;
-		k.terminate_delay_ms = val;
-		break;
-	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
-		/* An errno, written either as -5 or as 5. */
-		k.fail_next_initiate = sval > 0 ? -sval : sval;
-		if (sval < -MAX_ERRNO || sval > MAX_ERRNO)
-			return -EINVAL;
-		break;
-	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
-		k.fail_next_terminate = sval > 0 ? -sval : sval;
-		if (sval < -MAX_ERRNO || sval > MAX_ERRNO)
-			return -EINVAL;
-		break;
-	case CHIMNEY_KNOB_FAIL_INITIATE:
-		if (val > 1)
-			return -EINVAL;
-		k.fail_initiate = val;
-		break;
-	case CHIMNEY_KNOB_FAIL_TERMINATE:
-		if (val > 1)
-			return -EINVAL;
-		k.fail_terminate = val;
-		break;
-	default:
-		if (val > UINT_MAX)
-			return -EINVAL;
-		k.backlog_interval_ms = val;
-		break;
-	}
-	return chimney_target_set_knobs(f->target, &k);
+	return chimney_target_set_knob(f->target, f->knob, (s64)val);
 }
 DEFINE_DEBUGFS_ATTRIBUTE_SIGNED(chimney_knob_fops, chimney_knob_get,
 				chimney_knob_set, "%lld\n");
@@ -423,7 +404,7 @@ static void chimney_debugfs_device_files(struct chimney_device *cdev,
 	for (i = 0; i < __CHIMNEY_KNOB_MAX; i++) {
 		f[i].target = cdev->target;
 		f[i].knob = i;
-		debugfs_create_file_unsafe(chimney_knob_names[i], 0600, dir,
+		debugfs_create_file_unsafe(chimney_target_knob_names[i], 0600, dir,
 					   &f[i], &chimney_knob_fops);
 	}
 }
@@ -483,7 +464,7 @@ int chimney_debugfs_init(void)
 	debugfs_create_file("stats", 0444, root, NULL, &stats_fops);
 	debugfs_create_file("connections", 0444, root, NULL, &conns_fops);
 	debugfs_create_file("last_id", 0444, root, NULL, &last_id_fops);
-	debugfs_create_file("command", 0200, root, NULL, &command_fops);
+	debugfs_create_file("command", 0600, root, NULL, &command_fops);
 	return 0;
 }
 

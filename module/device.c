@@ -88,6 +88,9 @@ int chimney_device_attach(struct net_device *dev, unsigned int capacity)
 		err = PTR_ERR(cdev->target);
 		goto err_host;
 	}
+	/* The host reads the capacity now and again at every RESUME. */
+	chimney_host_set_capacity_source(cdev->host, chimney_target_read_capacity,
+					 cdev->target);
 	/* The target refuses offloads while the link is down (UP/DOWN follow). */
 	chimney_target_set_link(cdev->target, netif_running(dev));
 	netdev_hold(dev, &cdev->dev_tracker, GFP_KERNEL);
@@ -110,12 +113,12 @@ EXPORT_SYMBOL_IF_KUNIT(chimney_device_attach);
 
 /*
  * NDIS_STATUS_UPLOAD_ALL: the target asks the host to upload everything.
- * The host queues the terminates; they run asynchronously.
+ * The host queues the terminates; they run asynchronously, and it offloads
+ * nothing new until the target's OFFLOAD_RESUME.
  */
 int chimney_device_upload_all(struct chimney_device *cdev)
 {
-	chimney_indicate_status(&cdev->target->layer, CHIMNEY_STATUS_UPLOAD_ALL);
-	return 0;
+	return chimney_target_status(cdev->target, CHIMNEY_STATUS_UPLOAD_ALL);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_device_upload_all);
 

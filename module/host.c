@@ -9,7 +9,12 @@
  *  - disconnect: the receive half is closed and the emulated application,
  *    seeing EOF, closes; the connection is then terminated;
  *  - send backlog change: remembered as the send pipeline depth;
- *  - UPLOAD_ALL: terminate everything offloaded on the device.
+ *  - UPLOAD_ALL: terminate everything offloaded on the device, and each
+ *    initiate still pending as soon as it completes; offload nothing new
+ *    (-ENETDOWN) until OFFLOAD_RESUME;
+ *  - OFFLOAD_PAUSE: offload nothing new (-EAGAIN) until OFFLOAD_RESUME;
+ *  - OFFLOAD_RESUME: re-read the target's capacity, offload again. The
+ *    host refuses offloads beyond that capacity itself (-ENOSPC).
  *
  * Events arrive with BH disabled, so terminates are queued to a work item.
  */
@@ -29,7 +34,8 @@ struct chimney_host_tcb {
 	struct list_head node;		/* host->tcbs */
 	struct list_head term_node;	/* host->term_queue, or empty */
 	refcount_t ref;
-	int status;			/* initiate: -EINPROGRESS until done */
+	bool completed;			/* the initiate completed, with status */
+	int status;
 	unsigned long flags;
 	u32 backlog;
 };
@@ -57,7 +63,7 @@ static void chimney_host_queue_terminate(struct chimney_host *host,
 	tcb->flags |= CHIMNEY_HOST_UPLOADING;
 	if (list_empty(&tcb->term_node)) {
 		list_add_tail(&tcb->term_node, &host->term_queue);
-		queue_work(system_wq, &host->term_work);
+		mod_delayed_work(system_wq, &host->term_work, 0);
 	}
 }
 
@@ -98,7 +104,8 @@ static void chimney_host_event(struct chimney_layer *layer,
 
 static void chimney_host_term_work(struct work_struct *work)
 {
-	struct chimney_host *host = container_of(work, struct chimney_host,
+	struct chimney_host *host = container_of(to_delayed_work(work),
+						 struct chimney_host,
 						 term_work);
 	struct chimney_host_tcb *tcb;
 	int err;
@@ -116,6 +123,20 @@ static void chimney_host_term_work(struct work_struct *work)
 		if (!tcb)
 			break;
 		err = chimney_offload_terminate(&host->layer, &tcb->handle);
+		if (err == -EBUSY) {
+			/*
+			 * Queued from our initiate completion (upload-all),
+			 * which the framework has not seen return yet: the
+			 * connection is offloaded in a moment.
+			 */
+			spin_lock_bh(&host->lock);
+			if (!list_empty(&tcb->node) && list_empty(&tcb->term_node))
+				list_add_tail(&tcb->term_node, &host->term_queue);
+			spin_unlock_bh(&host->lock);
+			chimney_tcb_put(tcb);
+			queue_delayed_work(system_wq, &host->term_work, 1);
+			break;
+		}
 		/* -EINVAL: the terminate already completed under us. */
 		if (err && err != -EALREADY && err != -EINVAL) {
 			atomic64_inc(&host->terminate_errors);
@@ -136,7 +157,7 @@ static void chimney_host_forget(struct chimney_host *host,
 				struct chimney_host_tcb *tcb)
 {
 	spin_lock_bh(&host->lock);
-	list_del(&tcb->node);
+	list_del_init(&tcb->node);
 	list_del_init(&tcb->term_node);
 	host->nr_tcbs--;
 	spin_unlock_bh(&host->lock);
@@ -151,9 +172,14 @@ static void chimney_host_initiate_complete(struct chimney_layer *layer,
 	struct chimney_host_tcb *tcb = to_tcb(own);
 
 	spin_lock_bh(&host->lock);
+	tcb->completed = true;
 	tcb->status = status;
-	if (!status)
+	if (!status) {
 		tcb->flags |= CHIMNEY_HOST_OFFLOADED;
+		/* Pending when UPLOAD_ALL came: upload it now. */
+		if (tcb->flags & CHIMNEY_HOST_UPLOAD_ALL)
+			chimney_host_queue_terminate(host, tcb);
+	}
 	spin_unlock_bh(&host->lock);
 	if (status)
 		chimney_host_forget(host, tcb);
@@ -166,19 +192,56 @@ static void chimney_host_terminate_complete(struct chimney_layer *layer,
 	chimney_host_forget(to_host(layer), to_tcb(own));
 }
 
+/* The capacity the host allows itself: the target's, or unbounded. */
+static unsigned int chimney_host_read_capacity(struct chimney_host *host)
+{
+	return host->capacity_fn ? host->capacity_fn(host->capacity_arg) :
+				   UINT_MAX;
+}
+
+static void chimney_host_upload_all(struct chimney_host *host)
+{
+	struct chimney_host_tcb *tcb;
+
+	atomic64_inc(&host->upload_all);
+	spin_lock_bh(&host->lock);
+	WRITE_ONCE(host->blocked, -ENETDOWN);
+	list_for_each_entry(tcb, &host->tcbs, node) {
+		if (!tcb->completed)
+			tcb->flags |= CHIMNEY_HOST_UPLOAD_ALL;
+		else if (tcb->flags & CHIMNEY_HOST_OFFLOADED)
+			chimney_host_queue_terminate(host, tcb);
+	}
+	spin_unlock_bh(&host->lock);
+}
+
 static void chimney_host_status(struct chimney_layer *layer, u32 status)
 {
 	struct chimney_host *host = to_host(layer);
-	struct chimney_host_tcb *tcb;
+	unsigned int cap;
 
-	if (status != CHIMNEY_STATUS_UPLOAD_ALL)
-		return;
-	atomic64_inc(&host->upload_all);
-	spin_lock_bh(&host->lock);
-	list_for_each_entry(tcb, &host->tcbs, node)
-		if (tcb->flags & CHIMNEY_HOST_OFFLOADED)
-			chimney_host_queue_terminate(host, tcb);
-	spin_unlock_bh(&host->lock);
+	switch (status) {
+	case CHIMNEY_STATUS_UPLOAD_ALL:
+		chimney_host_upload_all(host);
+		break;
+	case CHIMNEY_STATUS_OFFLOAD_PAUSE:
+		atomic64_inc(&host->pause);
+		spin_lock_bh(&host->lock);
+		/* A pause does not lift an upload-all's stronger refusal. */
+		if (!host->blocked)
+			WRITE_ONCE(host->blocked, -EAGAIN);
+		spin_unlock_bh(&host->lock);
+		break;
+	case CHIMNEY_STATUS_OFFLOAD_RESUME:
+		atomic64_inc(&host->resume);
+		/* Capabilities may have changed while paused: re-read them. */
+		cap = chimney_host_read_capacity(host);
+		spin_lock_bh(&host->lock);
+		WRITE_ONCE(host->capacity, cap);
+		WRITE_ONCE(host->blocked, 0);
+		spin_unlock_bh(&host->lock);
+		break;
+	}
 }
 
 static const struct chimney_layer_ops chimney_host_ops = {
@@ -190,8 +253,10 @@ static const struct chimney_layer_ops chimney_host_ops = {
 
 /*
  * Offload a connection as the host stack would. Return: 0 with *@id set
- * (the initiate may still be pending when the target completes late), or
- * the error the stack refused or failed the initiate with.
+ * (the initiate may still be pending when the target completes late),
+ * -EAGAIN while paused, -ENETDOWN after UPLOAD_ALL (both until RESUME),
+ * -ENOSPC at the target's capacity, or the error the stack refused or
+ * failed the initiate with.
  */
 int chimney_host_offload(struct chimney_host *host,
 			 const struct chimney_tuple *tuple, u64 *id)
@@ -203,13 +268,23 @@ int chimney_host_offload(struct chimney_host *host,
 	if (!tcb)
 		return -ENOMEM;
 	tcb->host = host;
-	tcb->status = -EINPROGRESS;
 	INIT_LIST_HEAD(&tcb->term_node);
 	refcount_set(&tcb->ref, 2);	/* host->tcbs, and us until we return */
 	spin_lock_bh(&host->lock);
-	list_add_tail(&tcb->node, &host->tcbs);
-	host->nr_tcbs++;
+	err = host->blocked;
+	if (!err && host->nr_tcbs >= host->capacity) {
+		atomic64_inc(&host->refused_full);
+		err = -ENOSPC;
+	}
+	if (!err) {
+		list_add_tail(&tcb->node, &host->tcbs);
+		host->nr_tcbs++;
+	}
 	spin_unlock_bh(&host->lock);
+	if (err) {
+		kfree(tcb);
+		return err;
+	}
 
 	err = chimney_offload_initiate(&host->layer, tuple, &tcb->handle);
 	if (err) {
@@ -219,7 +294,7 @@ int chimney_host_offload(struct chimney_host *host,
 	}
 	*id = chimney_handle_conn_id(&tcb->handle);
 	spin_lock_bh(&host->lock);
-	err = tcb->status == -EINPROGRESS ? 0 : tcb->status;
+	err = tcb->completed ? tcb->status : 0;
 	spin_unlock_bh(&host->lock);
 	chimney_tcb_put(tcb);
 	return err;
@@ -250,12 +325,50 @@ bool chimney_host_accepts(struct chimney_host *host, u32 reason)
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_host_accepts);
 
+static bool chimney_host_term_idle(struct chimney_host *host)
+{
+	bool idle;
+
+	spin_lock_bh(&host->lock);
+	idle = list_empty(&host->term_queue);
+	spin_unlock_bh(&host->lock);
+	return idle;
+}
+
 /* Wait until every terminate the host queued has been started. */
 void chimney_host_flush(struct chimney_host *host)
 {
-	flush_work(&host->term_work);
+	/* A run may requeue itself (see chimney_host_term_work()). */
+	do {
+		flush_delayed_work(&host->term_work);
+	} while (!chimney_host_term_idle(host));
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_host_flush);
+
+/**
+ * chimney_host_set_capacity_source() - where the host reads the capacity
+ * @host: the host
+ * @fn: returns the target's TcpConnectionOffloadCapacity (process
+ *	context, may take the target's locks), or NULL for unbounded
+ * @arg: passed to @fn; must stay valid until chimney_host_destroy()
+ *
+ * Read now, and again at every OFFLOAD_RESUME (spec section e: the host
+ * re-queries the capabilities); in between the host refuses offloads
+ * beyond the copy it read with -ENOSPC.
+ */
+void chimney_host_set_capacity_source(struct chimney_host *host,
+				      chimney_host_capacity_fn fn, void *arg)
+{
+	unsigned int cap;
+
+	spin_lock_bh(&host->lock);
+	host->capacity_fn = fn;
+	host->capacity_arg = arg;
+	spin_unlock_bh(&host->lock);
+	cap = chimney_host_read_capacity(host);
+	WRITE_ONCE(host->capacity, cap);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_host_set_capacity_source);
 
 struct chimney_host *chimney_host_create(struct net_device *dev)
 {
@@ -268,7 +381,8 @@ struct chimney_host *chimney_host_create(struct net_device *dev)
 	spin_lock_init(&host->lock);
 	INIT_LIST_HEAD(&host->tcbs);
 	INIT_LIST_HEAD(&host->term_queue);
-	INIT_WORK(&host->term_work, chimney_host_term_work);
+	INIT_DELAYED_WORK(&host->term_work, chimney_host_term_work);
+	host->capacity = UINT_MAX;
 	host->layer.name = "chimney_host";
 	host->layer.ops = &chimney_host_ops;
 	err = chimney_layer_register(dev, &host->layer, CHIMNEY_LAYER_PROTOCOL);
@@ -280,12 +394,15 @@ struct chimney_host *chimney_host_create(struct net_device *dev)
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_host_create);
 
-/* The stack must carry no connection any more (see chimney_stack_drain). */
+/* Process context; connections still offloaded are uploaded first. */
 void chimney_host_destroy(struct chimney_host *host)
 {
-	/* Uploads whatever is left; -ENODEV: the device's removal did. */
+	/*
+	 * Uploads whatever the stack still carries, through every layer;
+	 * -ENODEV: the device's removal already did and unbound us.
+	 */
 	WARN_ON(chimney_layer_unregister(&host->layer) == -EINVAL);
-	cancel_work_sync(&host->term_work);
+	cancel_delayed_work_sync(&host->term_work);
 	WARN_ON(!list_empty(&host->tcbs));
 	kfree(host);
 }

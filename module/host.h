@@ -3,25 +3,40 @@
 #define _CHIMNEY_HOST_H
 
 #include <linux/atomic.h>
+#include <linux/limits.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <chimney/chimney.h>
 
+/* Where the host reads the target's capacity (at RESUME). */
+typedef unsigned int (*chimney_host_capacity_fn)(void *arg);
+
 /* The emulated host stack: the protocol layer on top of every device. */
 struct chimney_host {
 	struct chimney_layer layer;
-	spinlock_t lock;		/* tcbs, term_queue, decline */
+	spinlock_t lock;		/* all below up to the counters */
 	struct list_head tcbs;
 	unsigned int nr_tcbs;
 	struct list_head term_queue;	/* connections to upload */
-	struct work_struct term_work;
+	struct delayed_work term_work;
 	unsigned long decline;		/* optional reasons declined, by bit */
+	/*
+	 * Why new offloads are refused until OFFLOAD_RESUME: 0, -EAGAIN after
+	 * OFFLOAD_PAUSE, -ENETDOWN after UPLOAD_ALL.
+	 */
+	int blocked;
+	unsigned int capacity;		/* the target's, as read at RESUME */
+	chimney_host_capacity_fn capacity_fn;
+	void *capacity_arg;
 
 	atomic64_t events[CHIMNEY_EVENT_MAX + 1];
 	atomic64_t reasons[CHIMNEY_UPLOAD_REASON_MAX];
 	atomic64_t declined;
 	atomic64_t terminate_errors;
 	atomic64_t upload_all;
+	atomic64_t pause;
+	atomic64_t resume;
+	atomic64_t refused_full;
 };
 
 struct chimney_host *chimney_host_create(struct net_device *dev);
@@ -31,10 +46,13 @@ int chimney_host_offload(struct chimney_host *host,
 int chimney_host_set_policy(struct chimney_host *host, u32 reason, bool accept);
 bool chimney_host_accepts(struct chimney_host *host, u32 reason);
 void chimney_host_flush(struct chimney_host *host);
+void chimney_host_set_capacity_source(struct chimney_host *host,
+				      chimney_host_capacity_fn fn, void *arg);
 
 /* Host-side per-connection flags, as shown in debugfs. */
 #define CHIMNEY_HOST_OFFLOADED	BIT(0)
 #define CHIMNEY_HOST_RX_CLOSED	BIT(1)	/* disconnect: EOF to the app */
 #define CHIMNEY_HOST_UPLOADING	BIT(2)	/* terminate queued or running */
+#define CHIMNEY_HOST_UPLOAD_ALL	BIT(3)	/* initiate pending at UPLOAD_ALL */
 
 #endif

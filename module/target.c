@@ -10,6 +10,11 @@
  * event against the terminate completion, which removes the connection
  * under the same lock, so the target never indicates on a handle whose
  * terminate has already completed.
+ *
+ * Device-wide status (spec section e) follows a NIC: link down raises
+ * UPLOAD_ALL and refuses initiates with -ENETDOWN, link up raises
+ * OFFLOAD_RESUME, and a capacity change is bracketed by OFFLOAD_PAUSE and
+ * OFFLOAD_RESUME, since capabilities only change between the two.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -35,6 +40,8 @@ struct chimney_target_conn {
 	u32 rtt_us;
 	u32 backlog;			/* last indicated; 0: none yet */
 	unsigned long backlog_at;	/* jiffies of that indication */
+	u32 backlog_pending;		/* rate-limited, sent by backlog_work */
+	struct list_head pending_node;	/* t->backlog_pending, or empty */
 };
 
 struct chimney_target_op {
@@ -45,9 +52,38 @@ struct chimney_target_op {
 	bool terminate;
 };
 
+const char * const chimney_target_knob_names[__CHIMNEY_KNOB_MAX] = {
+	[CHIMNEY_KNOB_CAPACITY] = "capacity",
+	[CHIMNEY_KNOB_INITIATE_DELAY] = "initiate_delay_ms",
+	[CHIMNEY_KNOB_TERMINATE_DELAY] = "terminate_delay_ms",
+	[CHIMNEY_KNOB_FAIL_NEXT_INITIATE] = "fail_next_initiate",
+	[CHIMNEY_KNOB_FAIL_NEXT_TERMINATE] = "fail_next_terminate",
+	[CHIMNEY_KNOB_FAIL_INITIATE] = "fail_initiate",
+	[CHIMNEY_KNOB_FAIL_TERMINATE] = "fail_terminate",
+	[CHIMNEY_KNOB_BACKLOG_INTERVAL] = "backlog_interval_ms",
+};
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_knob_names);
+
 static struct chimney_target *to_target(struct chimney_layer *layer)
 {
 	return container_of(layer, struct chimney_target, layer);
+}
+
+/*
+ * Have @dw run at @due unless a run is already queued for earlier or in
+ * progress (*@armed; it rescans under t->lock before it re-arms). Only
+ * ever moving the timer earlier keeps a stream of new operations from
+ * pushing back the ones already due. t->lock held.
+ */
+static void chimney_target_arm(struct delayed_work *dw, bool *armed,
+			       unsigned long *at, unsigned long due)
+{
+	if (*armed && !time_before(due, *at))
+		return;
+	*armed = true;
+	*at = due;
+	mod_delayed_work(system_wq, dw,
+			 time_after(due, jiffies) ? due - jiffies : 0);
 }
 
 static void chimney_target_finish_initiate(struct chimney_target *t,
@@ -60,6 +96,7 @@ static void chimney_target_finish_initiate(struct chimney_target *t,
 		t->stats[tc->family].currently_established++;
 	} else {
 		xa_erase(&t->conns, tc->id);
+		list_del_init(&tc->pending_node);
 		t->nr_conns--;
 	}
 	spin_unlock_bh(&t->lock);
@@ -76,6 +113,7 @@ static void chimney_target_finish_terminate(struct chimney_target *t,
 
 	spin_lock_bh(&t->lock);
 	xa_erase(&t->conns, tc->id);
+	list_del_init(&tc->pending_node);
 	t->nr_conns--;
 	t->stats[tc->family].currently_established--;
 	spin_unlock_bh(&t->lock);
@@ -99,7 +137,7 @@ static void chimney_target_ops_work(struct work_struct *work)
 	struct chimney_target *t = container_of(to_delayed_work(work),
 						struct chimney_target, ops_work);
 	struct chimney_target_op *op, *found;
-	unsigned long next = 0;
+	unsigned long next;
 
 	for (;;) {
 		found = NULL;
@@ -113,16 +151,20 @@ static void chimney_target_ops_work(struct work_struct *work)
 			if (!next || time_before(op->due, next))
 				next = op->due;
 		}
-		if (found)
+		if (found) {
 			list_del(&found->node);
+		} else {
+			/* Decided under the lock new operations are queued under. */
+			t->ops_armed = false;
+			if (next)
+				chimney_target_arm(&t->ops_work, &t->ops_armed,
+						   &t->ops_due, next);
+		}
 		spin_unlock_bh(&t->lock);
 		if (!found)
 			break;
 		chimney_target_op_run(t, found);
 	}
-	if (next)
-		queue_delayed_work(system_wq, &t->ops_work,
-				   max_t(long, next - jiffies, 1));
 }
 
 /* Complete now, or after @delay_ms from the ops work. */
@@ -142,9 +184,9 @@ static void chimney_target_complete(struct chimney_target *t,
 		spin_lock_bh(&t->lock);
 		if (!t->dying) {
 			list_add_tail(&op->node, &t->ops);
+			chimney_target_arm(&t->ops_work, &t->ops_armed,
+					   &t->ops_due, op->due);
 			spin_unlock_bh(&t->lock);
-			mod_delayed_work(system_wq, &t->ops_work,
-					 msecs_to_jiffies(delay_ms));
 			return;
 		}
 		spin_unlock_bh(&t->lock);
@@ -172,8 +214,15 @@ static int chimney_target_initiate(struct chimney_layer *layer,
 	tc->id = info->id;
 	tc->family = info->tuple.family == AF_INET6;
 	tc->saddr = info->tuple.saddr;
+	INIT_LIST_HEAD(&tc->pending_node);
 
 	spin_lock_bh(&t->lock);
+	if (!t->link_up) {
+		t->refused_down++;
+		spin_unlock_bh(&t->lock);
+		kfree(tc);
+		return -ENETDOWN;
+	}
 	if (t->nr_conns >= t->knobs.capacity) {
 		t->refused_full++;
 		spin_unlock_bh(&t->lock);
@@ -296,26 +345,80 @@ int chimney_target_hw_failure(struct chimney_target *t, u64 id)
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_hw_failure);
 
+/* Deliver the backlog values the rate limit held back, once it allows. */
+static void chimney_target_backlog_work(struct work_struct *work)
+{
+	struct chimney_target *t = container_of(to_delayed_work(work),
+						struct chimney_target,
+						backlog_work);
+	struct chimney_target_conn *tc, *tmp;
+	unsigned long interval, due, next = 0;
+
+	spin_lock_bh(&t->lock);
+	interval = msecs_to_jiffies(t->knobs.backlog_interval_ms);
+	list_for_each_entry_safe(tc, tmp, &t->backlog_pending, pending_node) {
+		due = tc->backlog_at + interval;
+		if (!t->dying && time_before(jiffies, due)) {
+			if (!next || time_before(due, next))
+				next = due;
+			continue;
+		}
+		list_del_init(&tc->pending_node);
+		if (t->dying || tc->terminating)
+			continue;
+		/* BH is off under the lock, as every event requires. */
+		if (!chimney_indicate_event(&t->layer, tc->upper,
+					    CHIMNEY_EVENT_SEND_BACKLOG_CHANGE,
+					    tc->backlog_pending)) {
+			tc->backlog = tc->backlog_pending;
+			tc->backlog_at = jiffies;
+			t->backlog_indicated++;
+			t->backlog_trailing++;
+		}
+	}
+	t->backlog_armed = false;
+	if (next)
+		chimney_target_arm(&t->backlog_work, &t->backlog_armed,
+				   &t->backlog_due, next);
+	spin_unlock_bh(&t->lock);
+}
+
+/*
+ * rate x rtt / 1 s, saturated: mul_u64_u32_div() traps when the quotient
+ * does not fit 64 bits, and rate is whatever a user wrote.
+ */
+static u64 chimney_target_bdp(u64 rate, u32 rtt_us)
+{
+	if (rate > div_u64(U64_MAX, rtt_us))
+		return U64_MAX;
+	return div_u64(rate * rtt_us, USEC_PER_SEC);
+}
+
 /*
  * Send-backlog emulation: the best amount to keep outstanding is the
  * path's bandwidth-delay product. Indicate it when it moved by more than an
  * eighth (at least one MSS) and not more often than backlog_interval_ms,
- * so a jittery path does not turn into an indication storm.
+ * so a jittery path does not turn into an indication storm. A change the
+ * rate limit holds back is not lost: the latest one is indicated when the
+ * interval has passed (trailing edge). A change too small to matter is
+ * dropped, and cancels a held-back one, since the path is back near what
+ * the host already knows.
  *
- * Return: 1 if indicated, 0 if suppressed, or a negative errno.
+ * Return: 1 if indicated, 0 if suppressed or deferred, or a negative errno
+ * (-EINVAL for a zero rate or an rtt outside 1..CHIMNEY_TARGET_MAX_RTT_US).
  */
 int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
 			    u32 rtt_us)
 {
 	struct chimney_target_conn *tc;
-	u64 bdp;
+	unsigned long due;
 	u32 backlog, delta, threshold;
 	int err;
 
-	if (!rate || !rtt_us)
+	if (!rate || !rtt_us || rtt_us > CHIMNEY_TARGET_MAX_RTT_US)
 		return -EINVAL;
-	bdp = mul_u64_u32_div(rate, rtt_us, USEC_PER_SEC);
-	backlog = clamp_t(u64, bdp, 1, CHIMNEY_BACKLOG_UNSUPPORTED - 1);
+	backlog = clamp_t(u64, chimney_target_bdp(rate, rtt_us), 1,
+			  CHIMNEY_BACKLOG_UNSUPPORTED - 1);
 
 	spin_lock_bh(&t->lock);
 	tc = chimney_target_find(t, id, &err);
@@ -327,9 +430,20 @@ int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
 		delta = backlog > tc->backlog ? backlog - tc->backlog :
 						tc->backlog - backlog;
 		threshold = max_t(u32, tc->backlog / 8, 1460);
-		if (delta < threshold ||
-		    time_before(jiffies, tc->backlog_at +
-				msecs_to_jiffies(t->knobs.backlog_interval_ms))) {
+		if (delta < threshold) {
+			list_del_init(&tc->pending_node);
+			t->backlog_suppressed++;
+			goto unlock;
+		}
+		due = tc->backlog_at +
+		      msecs_to_jiffies(t->knobs.backlog_interval_ms);
+		if (time_before(jiffies, due)) {
+			tc->backlog_pending = backlog;
+			if (list_empty(&tc->pending_node))
+				list_add_tail(&tc->pending_node,
+					      &t->backlog_pending);
+			chimney_target_arm(&t->backlog_work, &t->backlog_armed,
+					   &t->backlog_due, due);
 			t->backlog_suppressed++;
 			goto unlock;
 		}
@@ -337,6 +451,7 @@ int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
 	err = chimney_indicate_event(&t->layer, tc->upper,
 				     CHIMNEY_EVENT_SEND_BACKLOG_CHANGE, backlog);
 	if (!err) {
+		list_del_init(&tc->pending_node);
 		tc->backlog = backlog;
 		tc->backlog_at = jiffies;
 		t->backlog_indicated++;
@@ -421,23 +536,171 @@ int chimney_target_conn_backlog(struct chimney_target *t, u64 id, u32 *backlog)
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_conn_backlog);
 
-int chimney_target_set_knobs(struct chimney_target *t,
-			     const struct chimney_target_knobs *knobs)
+/*
+ * Errnos that already mean something on the offload path: a completion
+ * failing with one of them would be taken for that meaning (-EINPROGRESS
+ * for "still pending", -EAGAIN for a paused host, ...), and the kernel's
+ * internal ones (ERESTARTSYS and up) must never reach user space.
+ */
+static bool chimney_target_errno_reserved(s64 err)
 {
-	if (!knobs->capacity || knobs->capacity > CHIMNEY_TARGET_MAX_CAPACITY ||
-	    knobs->fail_next_initiate > 0 || knobs->fail_next_terminate > 0 ||
-	    knobs->fail_next_initiate < -MAX_ERRNO ||
-	    knobs->fail_next_terminate < -MAX_ERRNO ||
-	    knobs->initiate_delay_ms > 60000 ||
-	    knobs->terminate_delay_ms > 60000 ||
-	    knobs->backlog_interval_ms > 60000)
+	switch (err) {
+	case -EINPROGRESS:	/* the initiate is still pending */
+	case -EAGAIN:		/* the host is paused */
+	case -ENETDOWN:		/* link down, or upload-all */
+	case -ENOSPC:		/* the target is full */
+	case -EEXIST:		/* duplicate 4-tuple */
+		return true;
+	}
+	return err <= -ERESTARTSYS;
+}
+
+/* The status a fail_next_* write stands for: an errno, as -5 or 5. */
+static int chimney_target_knob_errno(s64 value, int *err)
+{
+	if (value < -MAX_ERRNO || value > MAX_ERRNO)
 		return -EINVAL;
+	value = value > 0 ? -value : value;
+	if (chimney_target_errno_reserved(value))
+		return -EINVAL;
+	*err = value;
+	return 0;
+}
+
+/* A capacity change, bracketed by PAUSE and RESUME if offloads run. */
+static int chimney_target_set_capacity(struct chimney_target *t, s64 value)
+{
+	bool running;
+
+	if (value < 1 || value > CHIMNEY_TARGET_MAX_CAPACITY)
+		return -EINVAL;
+	mutex_lock(&t->status_lock);
 	spin_lock_bh(&t->lock);
-	t->knobs = *knobs;
+	running = t->link_up && !t->suspended &&
+		  t->knobs.capacity != value;
+	if (!running)
+		t->knobs.capacity = value;
+	spin_unlock_bh(&t->lock);
+	if (running) {
+		/*
+		 * Otherwise the RESUME that ends the pause or the link-down
+		 * makes the host read the new capacity.
+		 */
+		chimney_indicate_status(&t->layer, CHIMNEY_STATUS_OFFLOAD_PAUSE);
+		spin_lock_bh(&t->lock);
+		t->knobs.capacity = value;
+		spin_unlock_bh(&t->lock);
+		chimney_indicate_status(&t->layer,
+					CHIMNEY_STATUS_OFFLOAD_RESUME);
+	}
+	mutex_unlock(&t->status_lock);
+	return 0;
+}
+
+/**
+ * chimney_target_set_knob() - set one knob, and only that one
+ * @t: the target
+ * @knob: which
+ * @value: capacity 1..CHIMNEY_TARGET_MAX_CAPACITY; delays and the backlog
+ *	interval 0..CHIMNEY_TARGET_MAX_DELAY_MS; fail_next_* an errno (-5 or
+ *	5, 0 clears) other than the reserved ones; fail_* 0 or 1
+ *
+ * Validated and written under the target lock, so concurrent writers of
+ * different knobs do not undo each other, and a fail_next_* consumed in
+ * between is never written back. Process context (a capacity change
+ * raises PAUSE and RESUME).
+ *
+ * Return: 0, or -EINVAL for a value out of range.
+ */
+int chimney_target_set_knob(struct chimney_target *t,
+			    enum chimney_target_knob knob, s64 value)
+{
+	struct chimney_target_knobs *k = &t->knobs;
+	bool flag = value == 1;
+	int err = 0;
+
+	switch (knob) {
+	case CHIMNEY_KNOB_CAPACITY:
+		return chimney_target_set_capacity(t, value);
+	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
+	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
+		if (chimney_target_knob_errno(value, &err))
+			return -EINVAL;
+		break;
+	case CHIMNEY_KNOB_FAIL_INITIATE:
+	case CHIMNEY_KNOB_FAIL_TERMINATE:
+		if (value != 0 && value != 1)
+			return -EINVAL;
+		break;
+	case CHIMNEY_KNOB_INITIATE_DELAY:
+	case CHIMNEY_KNOB_TERMINATE_DELAY:
+	case CHIMNEY_KNOB_BACKLOG_INTERVAL:
+		if (value < 0 || value > CHIMNEY_TARGET_MAX_DELAY_MS)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	spin_lock_bh(&t->lock);
+	switch (knob) {
+	case CHIMNEY_KNOB_INITIATE_DELAY:
+		k->initiate_delay_ms = value;
+		break;
+	case CHIMNEY_KNOB_TERMINATE_DELAY:
+		k->terminate_delay_ms = value;
+		break;
+	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
+		k->fail_next_initiate = err;
+		break;
+	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
+		k->fail_next_terminate = err;
+		break;
+	case CHIMNEY_KNOB_FAIL_INITIATE:
+		k->fail_initiate = flag;
+		break;
+	case CHIMNEY_KNOB_FAIL_TERMINATE:
+		k->fail_terminate = flag;
+		break;
+	default:
+		k->backlog_interval_ms = value;
+		/* Held-back values are due by the new interval. */
+		if (!list_empty(&t->backlog_pending))
+			chimney_target_arm(&t->backlog_work, &t->backlog_armed,
+					   &t->backlog_due, jiffies);
+		break;
+	}
 	spin_unlock_bh(&t->lock);
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(chimney_target_set_knobs);
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_set_knob);
+
+s64 chimney_target_get_knob(struct chimney_target *t,
+			    enum chimney_target_knob knob)
+{
+	struct chimney_target_knobs k;
+
+	chimney_target_get_knobs(t, &k);
+	switch (knob) {
+	case CHIMNEY_KNOB_CAPACITY:
+		return k.capacity;
+	case CHIMNEY_KNOB_INITIATE_DELAY:
+		return k.initiate_delay_ms;
+	case CHIMNEY_KNOB_TERMINATE_DELAY:
+		return k.terminate_delay_ms;
+	case CHIMNEY_KNOB_FAIL_NEXT_INITIATE:
+		return k.fail_next_initiate;
+	case CHIMNEY_KNOB_FAIL_NEXT_TERMINATE:
+		return k.fail_next_terminate;
+	case CHIMNEY_KNOB_FAIL_INITIATE:
+		return k.fail_initiate;
+	case CHIMNEY_KNOB_FAIL_TERMINATE:
+		return k.fail_terminate;
+	default:
+		return k.backlog_interval_ms;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_get_knob);
 
 void chimney_target_get_knobs(struct chimney_target *t,
 			      struct chimney_target_knobs *knobs)
@@ -447,6 +710,92 @@ void chimney_target_get_knobs(struct chimney_target *t,
 	spin_unlock_bh(&t->lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_get_knobs);
+
+/**
+ * chimney_target_read_capacity() - the target's TcpConnectionOffloadCapacity
+ * @target: a struct chimney_target (void: the host's capacity source)
+ *
+ * Return: the capacity now.
+ */
+unsigned int chimney_target_read_capacity(void *target)
+{
+	struct chimney_target *t = target;
+	unsigned int cap;
+
+	spin_lock_bh(&t->lock);
+	cap = t->knobs.capacity;
+	spin_unlock_bh(&t->lock);
+	return cap;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_read_capacity);
+
+/**
+ * chimney_target_set_link() - the emulated NIC's link went up or down
+ * @t: the target
+ * @up: the new link state
+ *
+ * Down: initiates are refused with -ENETDOWN and UPLOAD_ALL is raised. Up:
+ * OFFLOAD_RESUME is raised, unless a PAUSE or UPLOAD_ALL asked for with
+ * chimney_target_status() still waits for its RESUME. Telling the target
+ * the state it already has raises nothing (a new target's link is up).
+ * Process context.
+ */
+void chimney_target_set_link(struct chimney_target *t, bool up)
+{
+	u32 status = 0;
+
+	might_sleep();
+	mutex_lock(&t->status_lock);
+	spin_lock_bh(&t->lock);
+	if (t->link_up != up) {
+		t->link_up = up;
+		if (!up)
+			status = CHIMNEY_STATUS_UPLOAD_ALL;
+		else if (!t->suspended)
+			status = CHIMNEY_STATUS_OFFLOAD_RESUME;
+	}
+	spin_unlock_bh(&t->lock);
+	if (status)
+		chimney_indicate_status(&t->layer, status);
+	mutex_unlock(&t->status_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_set_link);
+
+/**
+ * chimney_target_status() - raise a device-wide status on demand
+ * @t: the target
+ * @status: CHIMNEY_STATUS_OFFLOAD_PAUSE, _UPLOAD_ALL or _OFFLOAD_RESUME
+ *
+ * PAUSE and UPLOAD_ALL hold until a RESUME (a link coming up does not end
+ * them); RESUME is refused while the link is down. Process context.
+ *
+ * Return: 0, -ENETDOWN for RESUME with the link down, -EINVAL for another
+ * status.
+ */
+int chimney_target_status(struct chimney_target *t, u32 status)
+{
+	int err = 0;
+
+	might_sleep();
+	if (status != CHIMNEY_STATUS_OFFLOAD_PAUSE &&
+	    status != CHIMNEY_STATUS_UPLOAD_ALL &&
+	    status != CHIMNEY_STATUS_OFFLOAD_RESUME)
+		return -EINVAL;
+	mutex_lock(&t->status_lock);
+	spin_lock_bh(&t->lock);
+	if (status != CHIMNEY_STATUS_OFFLOAD_RESUME)
+		t->suspended = true;
+	else if (!t->link_up)
+		err = -ENETDOWN;
+	else
+		t->suspended = false;
+	spin_unlock_bh(&t->lock);
+	if (!err)
+		chimney_indicate_status(&t->layer, status);
+	mutex_unlock(&t->status_lock);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_status);
 
 struct chimney_target *chimney_target_create(struct net_device *dev,
 					     unsigned int capacity)
@@ -463,6 +812,10 @@ struct chimney_target *chimney_target_create(struct net_device *dev,
 	xa_init(&t->conns);
 	INIT_LIST_HEAD(&t->ops);
 	INIT_DELAYED_WORK(&t->ops_work, chimney_target_ops_work);
+	INIT_LIST_HEAD(&t->backlog_pending);
+	INIT_DELAYED_WORK(&t->backlog_work, chimney_target_backlog_work);
+	mutex_init(&t->status_lock);
+	t->link_up = true;
 	t->knobs.capacity = capacity;
 	t->layer.name = "chimney_target";
 	t->layer.ops = &chimney_target_ops;
@@ -487,25 +840,22 @@ void chimney_target_quiesce(struct chimney_target *t)
 	spin_unlock_bh(&t->lock);
 	mod_delayed_work(system_wq, &t->ops_work, 0);
 	flush_delayed_work(&t->ops_work);
+	mod_delayed_work(system_wq, &t->backlog_work, 0);
+	flush_delayed_work(&t->backlog_work);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_quiesce);
 
-/* The stack must carry no connection any more (see chimney_stack_drain). */
+/* After the host: the stack carries no connection any more. */
 void chimney_target_destroy(struct chimney_target *t)
 {
 	chimney_target_quiesce(t);
 	cancel_delayed_work_sync(&t->ops_work);
+	cancel_delayed_work_sync(&t->backlog_work);
+	/* -ENODEV: the device's removal already unbound it. */
 	WARN_ON(chimney_layer_unregister(&t->layer) == -EINVAL);
 	WARN_ON(!xa_empty(&t->conns));
 	xa_destroy(&t->conns);
+	mutex_destroy(&t->status_lock);
 	kfree(t);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_destroy);
-
-/* Placeholder until the link-state work lands: link down uploads all. */
-void chimney_target_set_link(struct chimney_target *t, bool up)
-{
-	if (!up)
-		chimney_indicate_status(&t->layer, CHIMNEY_STATUS_UPLOAD_ALL);
-}
-EXPORT_SYMBOL_IF_KUNIT(chimney_target_set_link);
