@@ -149,27 +149,15 @@ static void chimney_host_backlog_remembered(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
 }
 
-static enum chimney_conn_state ct_host_state(u64 id)
-{
-	struct chimney_conn *conn = chimney_conn_get_id(id);
-	enum chimney_conn_state s;
-
-	if (!conn)
-		return CHIMNEY_CONN_TERMINATED;
-	s = READ_ONCE(conn->state);
-	chimney_conn_put(conn);
-	return s;
-}
-
 /* Poll (TCG is slow) until connection @id has left state @s. */
 static enum chimney_conn_state ct_host_wait_leave(u64 id,
 						  enum chimney_conn_state s)
 {
 	int i;
 
-	for (i = 0; i < 1000 && ct_host_state(id) == s; i++)
+	for (i = 0; i < 1000 && ct_conn_state(id) == s; i++)
 		usleep_range(10000, 11000);
-	return ct_host_state(id);
+	return ct_conn_state(id);
 }
 
 static int ct_host_try(struct chimney_device *cdev, u16 port)
@@ -198,7 +186,7 @@ static void chimney_host_upload_all(struct kunit *test)
 						      CHIMNEY_KNOB_INITIATE_DELAY,
 						      500), 0);
 	pending = ct_host_conn(test, cdev, 1350);
-	KUNIT_EXPECT_EQ(test, ct_host_state(pending), CHIMNEY_CONN_OFFLOADING);
+	KUNIT_EXPECT_EQ(test, ct_conn_state(pending), CHIMNEY_CONN_OFFLOADING);
 	KUNIT_EXPECT_EQ(test, chimney_target_status(cdev->target,
 						    CHIMNEY_STATUS_UPLOAD_ALL), 0);
 	for (i = 0; i < 8; i++)

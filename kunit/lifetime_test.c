@@ -42,6 +42,49 @@ static struct task_struct *ct_run_on(int cpu, int (*fn)(void *), void *data,
 	return t;
 }
 
+/* @fn(@data, cpu) on a kthread bound to one CPU, and its end. */
+struct ct_worker {
+	int (*fn)(void *data, int cpu);
+	void *data;
+	int cpu;
+	struct completion done;
+};
+
+static int ct_worker_thread(void *arg)
+{
+	struct ct_worker *w = arg;
+
+	w->fn(w->data, w->cpu);
+	complete(&w->done);
+	return 0;
+}
+
+/* Start @fn on CPU 0 and on CPU 1 at once. */
+static struct ct_worker *ct_workers_start(struct kunit *test,
+					  int (*fn)(void *data, int cpu),
+					  void *data)
+{
+	struct ct_worker *w = kunit_kcalloc(test, 2, sizeof(*w), GFP_KERNEL);
+	int cpu;
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	for (cpu = 0; cpu < 2; cpu++) {
+		w[cpu].fn = fn;
+		w[cpu].data = data;
+		w[cpu].cpu = cpu;
+		init_completion(&w[cpu].done);
+		if (!ct_run_on(cpu, ct_worker_thread, &w[cpu], "ct_worker"))
+			complete(&w[cpu].done);
+	}
+	return w;
+}
+
+static bool ct_workers_wait(struct ct_worker *w, unsigned int secs)
+{
+	return wait_for_completion_timeout(&w[0].done, secs * HZ) &&
+	       wait_for_completion_timeout(&w[1].done, secs * HZ);
+}
+
 /* --- device removal ---------------------------------------------------- */
 
 struct ct_unreg {
@@ -251,17 +294,18 @@ static void chimney_lifetime_fail_after_success(struct kunit *test)
 struct ct_term_race {
 	struct ct_stack *st;
 	struct ct_tcb *tcb;
+	struct ct_worker *w;
 	u64 id;
 	int round;
 	atomic_t finished;
 	int result[2];
-	struct completion done[2];
 	int iterations;
 };
 
-/* Thread 0: the protocol layer terminates; thread 1: debugfs does. */
-static int ct_term_racer(struct ct_term_race *r, int me)
+/* CPU 0: the protocol layer terminates; CPU 1: debugfs does. */
+static int ct_term_racer(void *data, int me)
 {
+	struct ct_term_race *r = data;
 	struct chimney_conn *conn;
 	int round;
 
@@ -282,18 +326,7 @@ static int ct_term_racer(struct ct_term_race *r, int me)
 		}
 		atomic_inc(&r->finished);
 	}
-	complete(&r->done[me]);
 	return 0;
-}
-
-static int ct_term_racer0(void *data)
-{
-	return ct_term_racer(data, 0);
-}
-
-static int ct_term_racer1(void *data)
-{
-	return ct_term_racer(data, 1);
 }
 
 /* On any exit of the test: let the racers go before their data does. */
@@ -303,8 +336,7 @@ static void ct_term_race_stop(void *data)
 
 	/* Pairs with the racers' load-acquire. */
 	smp_store_release(&r->round, INT_MAX);
-	wait_for_completion_timeout(&r->done[0], 10 * HZ);
-	wait_for_completion_timeout(&r->done[1], 10 * HZ);
+	ct_workers_wait(r->w, 10);
 }
 
 /*
@@ -321,15 +353,11 @@ static void chimney_lifetime_terminate_race(struct kunit *test)
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs two CPUs");
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->st = ct_stack_create(test, dev, 1);
 	r->tcb = kunit_kzalloc(test, sizeof(*r->tcb), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r->tcb);
+	r->st = ct_stack_create(test, dev, 1);
 	r->iterations = 300;
-	init_completion(&r->done[0]);
-	init_completion(&r->done[1]);
-	KUNIT_ASSERT_NOT_NULL(test, ct_run_on(0, ct_term_racer0, r, "ct_race"));
-	if (!ct_run_on(1, ct_term_racer1, r, "ct_race"))
-		complete(&r->done[1]);
+	r->w = ct_workers_start(test, ct_term_racer, r);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ct_term_race_stop,
 							r), 0);
 
@@ -469,7 +497,6 @@ struct ct_storm {
 	int per_cpu;
 	atomic_t errors;
 	atomic_t go;
-	struct completion done[2];
 };
 
 static void ct_storm_dawdle(struct ct_layer *l, u32 type, u32 info)
@@ -478,8 +505,9 @@ static void ct_storm_dawdle(struct ct_layer *l, u32 type, u32 info)
 	udelay(2);
 }
 
-static int ct_storm_raise(struct ct_storm *s, int cpu)
+static int ct_storm_raise(void *data, int cpu)
 {
+	struct ct_storm *s = data;
 	int i;
 
 	while (!atomic_read(&s->go))
@@ -489,30 +517,15 @@ static int ct_storm_raise(struct ct_storm *s, int cpu)
 					   CHIMNEY_EVENT_SEND_BACKLOG_CHANGE,
 					   2 * i + cpu))
 			atomic_inc(&s->errors);
-	complete(&s->done[cpu]);
 	return 0;
-}
-
-static int ct_storm0(void *data)
-{
-	return ct_storm_raise(data, 0);
-}
-
-static int ct_storm1(void *data)
-{
-	return ct_storm_raise(data, 1);
 }
 
 static void ct_storm_run(struct kunit *test, struct ct_storm *s)
 {
-	init_completion(&s->done[0]);
-	init_completion(&s->done[1]);
-	KUNIT_ASSERT_NOT_NULL(test, ct_run_on(0, ct_storm0, s, "ct_storm"));
-	if (!ct_run_on(1, ct_storm1, s, "ct_storm"))
-		complete(&s->done[1]);
+	struct ct_worker *w = ct_workers_start(test, ct_storm_raise, s);
+
 	atomic_set(&s->go, 1);
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&s->done[0], 60 * HZ));
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&s->done[1], 60 * HZ));
+	KUNIT_ASSERT_TRUE(test, ct_workers_wait(w, 60));
 }
 
 static struct ct_storm *ct_storm_setup(struct kunit *test, bool change)

@@ -34,18 +34,6 @@ static int ct_tgt_offload(struct chimney_device *cdev, u16 port, u64 *id)
 	return chimney_host_offload(cdev->host, &t, id);
 }
 
-static enum chimney_conn_state ct_state(u64 id)
-{
-	struct chimney_conn *conn = chimney_conn_get_id(id);
-	enum chimney_conn_state s;
-
-	if (!conn)
-		return CHIMNEY_CONN_TERMINATED;
-	s = READ_ONCE(conn->state);
-	chimney_conn_put(conn);
-	return s;
-}
-
 static void chimney_target_capacity(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 3);
@@ -91,30 +79,30 @@ static void chimney_target_async_completion(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 300, &id), 0);
 	KUNIT_EXPECT_NE(test, id, 0ULL);
-	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_OFFLOADING);
+	KUNIT_EXPECT_EQ(test, ct_conn_state(id), CHIMNEY_CONN_OFFLOADING);
 	/* Illegal until the completion has come through. */
 	KUNIT_EXPECT_EQ(test, chimney_target_raise(cdev->target, id,
 						   CHIMNEY_EVENT_ABORT, 0),
 			-EPROTO);
-	for (i = 0; i < 1000 && ct_state(id) == CHIMNEY_CONN_OFFLOADING; i++)
+	for (i = 0; i < 1000 && ct_conn_state(id) == CHIMNEY_CONN_OFFLOADING; i++)
 		usleep_range(10000, 11000);
-	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_OFFLOADED);
+	KUNIT_EXPECT_EQ(test, ct_conn_state(id), CHIMNEY_CONN_OFFLOADED);
 
 	KUNIT_ASSERT_EQ(test, chimney_target_raise(cdev->target, id,
 						   CHIMNEY_EVENT_RETRIEVE,
 						   CHIMNEY_UPLOAD_UPLOAD_REQUESTED),
 			0);
 	chimney_host_flush(cdev->host);
-	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_TERMINATING);
-	for (i = 0; i < 1000 && ct_state(id) != CHIMNEY_CONN_TERMINATED; i++)
+	KUNIT_EXPECT_EQ(test, ct_conn_state(id), CHIMNEY_CONN_TERMINATING);
+	for (i = 0; i < 1000 && ct_conn_state(id) != CHIMNEY_CONN_TERMINATED; i++)
 		usleep_range(10000, 11000);
-	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_TERMINATED);
+	KUNIT_EXPECT_EQ(test, ct_conn_state(id), CHIMNEY_CONN_TERMINATED);
 
 	/* Detach with a pending initiate: completed, then uploaded. */
 	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 301, &id), 0);
-	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_OFFLOADING);
+	KUNIT_EXPECT_EQ(test, ct_conn_state(id), CHIMNEY_CONN_OFFLOADING);
 	ct_tgt_done(test, cdev);
-	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_TERMINATED);
+	KUNIT_EXPECT_EQ(test, ct_conn_state(id), CHIMNEY_CONN_TERMINATED);
 }
 
 static void chimney_target_injected_failures(struct kunit *test)
@@ -202,9 +190,9 @@ static void chimney_target_hw_failure_sequence(struct kunit *test)
 	KUNIT_EXPECT_TRUE_MSG(test, err == -EPROTO || err == -ENOENT, "err %d", err);
 	chimney_host_flush(host);
 	chimney_flush();
-	for (i = 0; i < 100 && ct_state(id) != CHIMNEY_CONN_TERMINATED; i++)
+	for (i = 0; i < 100 && ct_conn_state(id) != CHIMNEY_CONN_TERMINATED; i++)
 		usleep_range(10000, 11000);
-	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_TERMINATED);
+	KUNIT_EXPECT_EQ(test, ct_conn_state(id), CHIMNEY_CONN_TERMINATED);
 	KUNIT_EXPECT_EQ(test, t->stats[0].currently_established, 0U);
 	ct_tgt_done(test, cdev);
 }
@@ -240,7 +228,7 @@ static int ct_completed(const u64 *ids, int n)
 	int i, done = 0;
 
 	for (i = 0; i < n; i++)
-		done += ct_state(ids[i]) != CHIMNEY_CONN_OFFLOADING;
+		done += ct_conn_state(ids[i]) != CHIMNEY_CONN_OFFLOADING;
 	return done;
 }
 
@@ -272,7 +260,7 @@ static void chimney_target_completion_not_starved(struct kunit *test)
 		   during);
 	KUNIT_EXPECT_GE(test, n, 5);
 	KUNIT_EXPECT_GT(test, during, 0);
-	KUNIT_EXPECT_NE(test, ct_state(ids[0]), CHIMNEY_CONN_OFFLOADING);
+	KUNIT_EXPECT_NE(test, ct_conn_state(ids[0]), CHIMNEY_CONN_OFFLOADING);
 	for (i = 0; i < 1000 && ct_completed(ids, n) < n; i++)
 		usleep_range(10000, 11000);
 	KUNIT_EXPECT_EQ(test, ct_completed(ids, n), n);
@@ -522,8 +510,8 @@ static void chimney_target_link(struct kunit *test)
 	ct_expect_status(test, cdev, 0, 1, 0);
 	chimney_host_flush(cdev->host);
 	chimney_flush();
-	KUNIT_EXPECT_EQ(test, ct_state(a), CHIMNEY_CONN_TERMINATED);
-	KUNIT_EXPECT_EQ(test, ct_state(b), CHIMNEY_CONN_TERMINATED);
+	KUNIT_EXPECT_EQ(test, ct_conn_state(a), CHIMNEY_CONN_TERMINATED);
+	KUNIT_EXPECT_EQ(test, ct_conn_state(b), CHIMNEY_CONN_TERMINATED);
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 802, &a), -ENETDOWN);
 	/* The target itself refuses, whatever the layer above does. */
 	WRITE_ONCE(cdev->host->blocked, 0);
@@ -566,7 +554,7 @@ static void chimney_target_status_on_demand(struct kunit *test)
 	ct_expect_status(test, cdev, 1, 2, 1);
 	chimney_host_flush(cdev->host);
 	chimney_flush();
-	KUNIT_EXPECT_EQ(test, ct_state(id), CHIMNEY_CONN_TERMINATED);
+	KUNIT_EXPECT_EQ(test, ct_conn_state(id), CHIMNEY_CONN_TERMINATED);
 
 	/* No resume while the link is down; link up then resumes. */
 	chimney_target_set_link(t, false);

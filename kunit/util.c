@@ -11,6 +11,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
 
+#include "conn.h"
 #include "device.h"
 #include "util.h"
 
@@ -305,11 +306,13 @@ static int ct_target_terminate(struct chimney_layer *layer, void *context)
 	kfree(tc);
 	atomic_dec(&st->tconns);
 	/* Completing from an atomic context is allowed: "any context". */
-	if (st->complete_in_rcu)
+	if (st->complete_in_rcu) {
 		rcu_read_lock();
-	chimney_terminate_offload_complete(layer, upper, 0);
-	if (st->complete_in_rcu)
+		chimney_terminate_offload_complete(layer, upper, 0);
 		rcu_read_unlock();
+	} else {
+		chimney_terminate_offload_complete(layer, upper, 0);
+	}
 	return 0;
 }
 
@@ -375,6 +378,21 @@ static void ct_layer_init(struct ct_stack *st, struct ct_layer *l, int index,
 	l->layer.ops = ops;
 }
 
+static struct ct_stack *ct_stack_alloc(struct kunit *test,
+				       struct net_device *dev, int nr_im)
+{
+	struct ct_stack *st;
+
+	KUNIT_ASSERT_LE(test, nr_im, CT_MAX_LAYERS);
+	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	st->test = test;
+	st->dev = dev;
+	st->nr_im = nr_im;
+	spin_lock_init(&st->lock);
+	return st;
+}
+
 /*
  * protocol, @nr_im intermediates and a target on @dev, registered in an
  * order that exercises the binding rule: target, protocol, then each
@@ -387,16 +405,8 @@ struct ct_stack *ct_stack_create(struct kunit *test, struct net_device *dev,
 		"ct_im0", "ct_im1", "ct_im2", "ct_im3", "ct_im4", "ct_im5",
 		"ct_im6", "ct_im7", "ct_im8", "ct_im9", "ct_im10", "ct_im11",
 	};
-	struct ct_stack *st;
+	struct ct_stack *st = ct_stack_alloc(test, dev, nr_im);
 	int i;
-
-	KUNIT_ASSERT_LE(test, nr_im, CT_MAX_LAYERS);
-	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, st);
-	st->test = test;
-	st->dev = dev;
-	st->nr_im = nr_im;
-	spin_lock_init(&st->lock);
 
 	ct_layer_init(st, &st->top, 0, "ct_top", &ct_top_ops);
 	ct_layer_init(st, &st->target, nr_im + 1, "ct_target", &ct_target_ops);
@@ -425,16 +435,9 @@ struct ct_stack *ct_stack_create(struct kunit *test, struct net_device *dev,
 struct ct_stack *ct_im_only(struct kunit *test, struct net_device *dev,
 			    int nr_im)
 {
-	struct ct_stack *st;
+	struct ct_stack *st = ct_stack_alloc(test, dev, nr_im);
 	int i;
 
-	KUNIT_ASSERT_LE(test, nr_im, CT_MAX_LAYERS);
-	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, st);
-	st->test = test;
-	st->dev = dev;
-	st->nr_im = nr_im;
-	spin_lock_init(&st->lock);
 	for (i = 0; i < nr_im; i++) {
 		ct_layer_init(st, &st->im[i], nr_im - i, "ct_im", &ct_im_ops);
 		KUNIT_ASSERT_EQ(test,
@@ -445,6 +448,19 @@ struct ct_stack *ct_im_only(struct kunit *test, struct net_device *dev,
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ct_stack_release,
 							st), 0);
 	return st;
+}
+
+/* The state of connection @id, TERMINATED once it is gone. */
+enum chimney_conn_state ct_conn_state(u64 id)
+{
+	struct chimney_conn *conn = chimney_conn_get_id(id);
+	enum chimney_conn_state s;
+
+	if (!conn)
+		return CHIMNEY_CONN_TERMINATED;
+	s = READ_ONCE(conn->state);
+	chimney_conn_put(conn);
+	return s;
 }
 
 void ct_tuple4(struct chimney_tuple *t, u32 saddr, u16 sport, u32 daddr,

@@ -12,6 +12,8 @@
 #include <linux/spinlock.h>
 #include <chimney/chimney.h>
 
+#include "conn.h"
+
 #define CT_MAX_LAYERS	12
 #define CT_LOG_MAX	256
 
@@ -103,6 +105,7 @@ struct ct_stack *ct_stack_create(struct kunit *test, struct net_device *dev,
 struct ct_stack *ct_im_only(struct kunit *test, struct net_device *dev,
 			    int nr_im);
 int ct_offload(struct ct_stack *st, struct ct_tcb *tcb, u16 sport);
+enum chimney_conn_state ct_conn_state(u64 id);
 void ct_tuple4(struct chimney_tuple *t, u32 saddr, u16 sport, u32 daddr,
 	       u16 dport);
 int ct_target_complete_initiate(struct ct_stack *st, int status);

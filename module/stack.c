@@ -486,11 +486,13 @@ void chimney_indicate_status(struct chimney_layer *layer, u32 status)
 	struct chimney_layer *above = NULL;
 	struct chimney_stack *stack;
 	unsigned int depth;
-	int idx = 0;
+	int idx;
 
 	might_sleep();
 	if (!layer)
 		return;
+	/* Entered before the lookup: unregister waits for us from then on. */
+	idx = srcu_read_lock(&chimney_layer_srcu);
 	mutex_lock(&chimney_stacks_lock);
 	stack = layer->stack;
 	for (depth = layer->depth; stack && depth > 0; depth--) {
@@ -499,13 +501,10 @@ void chimney_indicate_status(struct chimney_layer *layer, u32 status)
 			break;
 		above = NULL;
 	}
-	if (above)
-		idx = srcu_read_lock(&chimney_layer_srcu);
 	mutex_unlock(&chimney_stacks_lock);
-	if (above) {
+	if (above)
 		above->ops->status(above, status);
-		srcu_read_unlock(&chimney_layer_srcu, idx);
-	}
+	srcu_read_unlock(&chimney_layer_srcu, idx);
 }
 EXPORT_SYMBOL_GPL(chimney_indicate_status);
 
