@@ -183,7 +183,7 @@ KUNIT_ARRAY_PARAM(ct_bad, ct_bad_cmds, ct_bad_desc);
 static void chimney_cmd_rejects(struct kunit *test)
 {
 	const struct ct_bad_cmd *c = test->param_value;
-	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "ctcmd%d"), 1);
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "ctcmd%d"), 2);
 	struct chimney_tuple t;
 	struct ct_state *before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
 	struct ct_state *after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);

@@ -92,7 +92,7 @@ int chimney_device_attach(struct net_device *dev, unsigned int capacity)
 	chimney_host_set_capacity_source(cdev->host, chimney_target_read_capacity,
 					 cdev->target);
 	/* The target refuses offloads while the link is down (UP/DOWN follow). */
-	chimney_target_set_link(cdev->target, netif_running(dev));
+	chimney_target_init_link(cdev->target, netif_running(dev));
 	netdev_hold(dev, &cdev->dev_tracker, GFP_KERNEL);
 	list_add_tail(&cdev->node, &chimney_devices);
 	chimney_debugfs_device_add(cdev);

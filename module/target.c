@@ -729,6 +729,19 @@ unsigned int chimney_target_read_capacity(void *target)
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_read_capacity);
 
+/*
+ * The link state at attach, before anyone offloads through the target:
+ * a device attached while down has nothing to upload, so nothing is
+ * raised (the host only hears of the link when it changes).
+ */
+void chimney_target_init_link(struct chimney_target *t, bool up)
+{
+	spin_lock_bh(&t->lock);
+	t->link_up = up;
+	spin_unlock_bh(&t->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_target_init_link);
+
 /**
  * chimney_target_set_link() - the emulated NIC's link went up or down
  * @t: the target

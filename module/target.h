@@ -101,6 +101,7 @@ s64 chimney_target_get_knob(struct chimney_target *t,
 void chimney_target_get_knobs(struct chimney_target *t,
 			      struct chimney_target_knobs *knobs);
 int chimney_target_conn_backlog(struct chimney_target *t, u64 id, u32 *backlog);
+void chimney_target_init_link(struct chimney_target *t, bool up);
 void chimney_target_set_link(struct chimney_target *t, bool up);
 int chimney_target_status(struct chimney_target *t, u32 status);
 unsigned int chimney_target_read_capacity(void *target);

@@ -56,7 +56,7 @@ echo 0 > $D/devices/dummy1/terminate_delay_ms
 echo 1 > $D/devices/dummy1/fail_initiate
 cmd_err "offload dev=dummy1 src=10.2.0.1:2000 dst=10.2.0.2:80"
 echo 0 > $D/devices/dummy1/fail_initiate
-echo -28 > $D/devices/dummy1/fail_next_initiate
+echo -12 > $D/devices/dummy1/fail_next_initiate
 cmd_err "offload dev=dummy1 src=10.2.0.1:2001 dst=10.2.0.2:80"
 c=$(offload dummy1 10.2.0.1:2002 10.2.0.2:80)
 if echo 7 > $D/devices/dummy1/fail_initiate 2>/dev/null; then fail "bad knob value"; fi
