@@ -66,18 +66,6 @@ void chimney_conn_tuple(const struct chimney_conn *conn,
 	tuple->dport = conn->key.dport;
 }
 
-/* The handle @owner holds for @conn, or NULL if it holds none. */
-struct chimney_offload_handle *chimney_conn_handle(struct chimney_conn *conn,
-						   struct chimney_layer *owner)
-{
-	unsigned int i;
-
-	for (i = 0; i < conn->nr_hops; i++)
-		if (conn->hops[i].layer == owner)
-			return conn->hops[i].handle;
-	return NULL;
-}
-
 /*
  * The hop @handle routes to, with a reference on its connection, or NULL.
  * The hop lives inside the connection, which is freed after a grace

@@ -10,8 +10,6 @@ void chimney_offload_exit(void);
 void chimney_conn_tuple(const struct chimney_conn *conn,
 			struct chimney_tuple *tuple);
 int chimney_conn_terminate(struct chimney_conn *conn);
-struct chimney_offload_handle *chimney_conn_handle(struct chimney_conn *conn,
-						   struct chimney_layer *owner);
 void chimney_flush(void);
 
 #endif

@@ -59,8 +59,8 @@ struct chimney_stack *chimney_stack_find(const struct net_device *dev)
 	return NULL;
 }
 
-struct chimney_layer *chimney_stack_layer(struct chimney_stack *stack,
-					  unsigned int depth)
+static struct chimney_layer *chimney_stack_layer(struct chimney_stack *stack,
+						 unsigned int depth)
 {
 	struct chimney_layer *layer;
 

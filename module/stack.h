@@ -46,8 +46,6 @@ extern struct mutex chimney_stacks_lock;
 extern struct list_head chimney_stacks;
 
 struct chimney_stack *chimney_stack_find(const struct net_device *dev);
-struct chimney_layer *chimney_stack_layer(struct chimney_stack *stack,
-					  unsigned int depth);
 void chimney_stack_remove(struct net_device *dev);
 void chimney_stack_exit(void);
 
