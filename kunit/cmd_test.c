@@ -40,7 +40,7 @@ struct ct_state {
 
 static void ct_snapshot(struct chimney_device *cdev, struct ct_state *s)
 {
-	struct chimney_stats *g = &chimney_global_stats;
+	struct chimney_stats __percpu *g = &chimney_global_stats;
 	struct chimney_device *pos;
 	int i, n = 0;
 
@@ -51,21 +51,21 @@ static void ct_snapshot(struct chimney_device *cdev, struct ct_state *s)
 		s->devices++;
 	mutex_unlock(&chimney_devices_lock);
 	for (i = 0; i <= CHIMNEY_EVENT_MAX; i++)
-		s->stats[n++] = atomic64_read(&g->events[i]);
+		s->stats[n++] = chimney_stats_read(g, events[i]);
 	for (i = 0; i < CHIMNEY_UPLOAD_REASON_MAX; i++)
-		s->stats[n++] = atomic64_read(&g->reasons[i]);
+		s->stats[n++] = chimney_stats_read(g, reasons[i]);
 	for (i = 0; i < __CHIMNEY_RULE_MAX; i++)
-		s->stats[n++] = atomic64_read(&g->rules[i]);
-	s->stats[n++] = atomic64_read(&g->offloaded);
-	s->stats[n++] = atomic64_read(&g->offload_failed);
-	s->stats[n++] = atomic64_read(&g->terminated);
-	s->stats[n++] = atomic64_read(&g->live);
+		s->stats[n++] = chimney_stats_read(g, rules[i]);
+	s->stats[n++] = chimney_stats_read(g, offloaded);
+	s->stats[n++] = chimney_stats_read(g, offload_failed);
+	s->stats[n++] = chimney_stats_read(g, terminated);
+	s->stats[n++] = chimney_stats_read(g, live);
 	n = 0;
 	for (i = 0; i <= CHIMNEY_EVENT_MAX; i++)
-		s->host[n++] = atomic64_read(&cdev->host->events[i]);
+		s->host[n++] = chimney_host_read(cdev->host, events[i]);
 	for (i = 0; i < CHIMNEY_UPLOAD_REASON_MAX; i++)
-		s->host[n++] = atomic64_read(&cdev->host->reasons[i]);
-	s->host[n++] = atomic64_read(&cdev->host->declined);
+		s->host[n++] = chimney_host_read(cdev->host, reasons[i]);
+	s->host[n++] = chimney_host_read(cdev->host, declined);
 	s->host[n++] = atomic64_read(&cdev->host->terminate_errors);
 	s->host[n++] = atomic64_read(&cdev->host->upload_all);
 	s->host[n++] = atomic64_read(&cdev->host->pause);
@@ -276,8 +276,8 @@ static void chimney_cmd_scenario(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "raise id=%llu event=retrieve reason=1\n", b), 0);
 	chimney_host_flush(host);
 	chimney_flush();
-	KUNIT_EXPECT_EQ(test, atomic64_read(&host->declined), 2);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&host->events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]), 2);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(host, declined), 2);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(host, events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]), 2);
 	KUNIT_EXPECT_EQ(test, cdev->target->stats[0].out_segments, 7ULL);
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "raise id=%llu event=disconnect\n", a), 0);
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "hw_failure id=%llu\n", b), 0);
@@ -304,9 +304,9 @@ static void chimney_cmd_scenario(struct kunit *test)
 						      60000), 0);
 	KUNIT_ASSERT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:1003 dst=10.0.0.2:80\n", dev), 0);
 	a = chimney_cmd_last_id();
-	rule = atomic64_read(&chimney_global_stats.rules[CHIMNEY_RULE_NOT_OFFLOADED]);
+	rule = chimney_stats_read(&chimney_global_stats, rules[CHIMNEY_RULE_NOT_OFFLOADED]);
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "raise id=%llu event=abort\n", a), -EPROTO);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&chimney_global_stats.rules[CHIMNEY_RULE_NOT_OFFLOADED]),
+	KUNIT_EXPECT_EQ(test, chimney_stats_read(&chimney_global_stats, rules[CHIMNEY_RULE_NOT_OFFLOADED]),
 			rule + 1);
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "detach dev=%s\n", dev), 0);
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "detach dev=%s\n", dev), -ENODEV);

@@ -26,7 +26,7 @@
 
 static s64 ct_rule(enum chimney_rule rule)
 {
-	return atomic64_read(&chimney_global_stats.rules[rule]);
+	return chimney_stats_read(&chimney_global_stats, rules[rule]);
 }
 
 /* Run @fn(@data) on a kthread bound to @cpu; NULL if it could not start. */

@@ -137,7 +137,7 @@ static void chimney_notify_mtu_invalidates(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, err, 0);
 	ct_settle(cdev);
 	KUNIT_EXPECT_EQ(test, ct_live(cdev), 0U);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->reasons[CHIMNEY_UPLOAD_INVALID_STATE]), 3);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(cdev->host, reasons[CHIMNEY_UPLOAD_INVALID_STATE]), 3);
 	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
 }
 
@@ -157,7 +157,7 @@ static void chimney_notify_hwaddr_invalidates(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, err, 0);
 	ct_settle(cdev);
 	KUNIT_EXPECT_EQ(test, ct_live(cdev), 0U);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->reasons[CHIMNEY_UPLOAD_INVALID_STATE]), 2);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(cdev->host, reasons[CHIMNEY_UPLOAD_INVALID_STATE]), 2);
 	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
 }
 
@@ -266,7 +266,7 @@ static void chimney_notify_inet_addr(struct kunit *test)
 	chimney_inetaddr_event(NULL, NETDEV_DOWN, &ifa);
 	ct_settle(cdev);
 	KUNIT_EXPECT_EQ(test, ct_live(cdev), 1U);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->reasons[CHIMNEY_UPLOAD_INVALID_STATE]), 2);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(cdev->host, reasons[CHIMNEY_UPLOAD_INVALID_STATE]), 2);
 	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
 }
 
@@ -300,7 +300,7 @@ static void chimney_notify_inet6_addr(struct kunit *test)
 	chimney_inet6addr_event(NULL, NETDEV_DOWN, ifa);
 	ct_settle(cdev);
 	KUNIT_EXPECT_EQ(test, ct_live(cdev), 2U);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->reasons[CHIMNEY_UPLOAD_INVALID_STATE]), 1);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(cdev->host, reasons[CHIMNEY_UPLOAD_INVALID_STATE]), 1);
 	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
 }
 

@@ -110,13 +110,13 @@ static void chimney_target_injected_failures(struct kunit *test)
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
 	struct chimney_stack *stack = cdev->target->layer.stack;
 	struct chimney_target *t = cdev->target;
-	s64 failed = atomic64_read(&stack->stats.offload_failed);
+	s64 failed = chimney_stats_read(stack->stats, offload_failed);
 	u64 id;
 
 	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_FAIL_NEXT_INITIATE,
 						      -ENOBUFS), 0);
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 400, &id), -ENOBUFS);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&stack->stats.offload_failed),
+	KUNIT_EXPECT_EQ(test, chimney_stats_read(stack->stats, offload_failed),
 			failed + 1);
 	/* One-shot: the next one works. */
 	KUNIT_EXPECT_EQ(test, ct_tgt_offload(cdev, 400, &id), 0);
@@ -145,7 +145,7 @@ static void chimney_target_backlog_hysteresis(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 1000), 1);
 	KUNIT_EXPECT_EQ(test, chimney_target_conn_backlog(t, id, &backlog), 0);
 	KUNIT_EXPECT_EQ(test, backlog, 125000U);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]),
+	KUNIT_EXPECT_EQ(test, chimney_host_read(cdev->host, events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]),
 			1);
 	/* Jitter under an eighth: suppressed, however often. */
 	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 1100), 0);
@@ -166,7 +166,7 @@ static void chimney_target_backlog_hysteresis(struct kunit *test)
 	/* Small paths are bounded below by one MSS of hysteresis. */
 	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 0, 100), -EINVAL);
 	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, 999, 1, 1), -ENOENT);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]),
+	KUNIT_EXPECT_EQ(test, chimney_host_read(cdev->host, events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]),
 			2);
 	ct_tgt_done(test, cdev);
 }
@@ -181,8 +181,8 @@ static void chimney_target_hw_failure_sequence(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 600, &id), 0);
 	KUNIT_ASSERT_EQ(test, chimney_target_hw_failure(t, id), 0);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&host->reasons[CHIMNEY_UPLOAD_HARDWARE_FAILURE]), 1);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&host->events[CHIMNEY_EVENT_ABORT]), 1);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(host, reasons[CHIMNEY_UPLOAD_HARDWARE_FAILURE]), 1);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(host, events[CHIMNEY_EVENT_ABORT]), 1);
 	KUNIT_EXPECT_EQ(test, t->stats[0].reset_established, 1U);
 	/* Nothing after the abort (rejected, or already uploaded). */
 	err = chimney_target_raise(t, id, CHIMNEY_EVENT_RETRIEVE,
@@ -291,7 +291,6 @@ static void chimney_target_backlog_trailing_edge(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
 	struct chimney_target *t = cdev->target;
-	atomic64_t *ev = &cdev->host->events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE];
 	u32 backlog;
 	u64 id, id2;
 
@@ -302,9 +301,9 @@ static void chimney_target_backlog_trailing_edge(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 1000), 1);
 	/* Four times the BDP, inside the interval: held back, not lost. */
 	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, id, 125000000, 4000), 0);
-	KUNIT_EXPECT_EQ(test, atomic64_read(ev), 1);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(cdev->host, events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]), 1);
 	KUNIT_EXPECT_TRUE(test, ct_backlog_becomes(t, id, 500000));
-	KUNIT_EXPECT_EQ(test, atomic64_read(ev), 2);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(cdev->host, events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]), 2);
 	KUNIT_EXPECT_EQ(test, t->backlog_trailing, 1ULL);
 
 	/* Held back, then a value near the indicated one: nothing more. */
@@ -314,7 +313,7 @@ static void chimney_target_backlog_trailing_edge(struct kunit *test)
 	flush_delayed_work(&t->backlog_work);
 	KUNIT_EXPECT_EQ(test, chimney_target_conn_backlog(t, id, &backlog), 0);
 	KUNIT_EXPECT_EQ(test, backlog, 500000U);
-	KUNIT_EXPECT_EQ(test, atomic64_read(ev), 2);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(cdev->host, events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]), 2);
 	KUNIT_EXPECT_EQ(test, t->backlog_trailing, 1ULL);
 
 	/* A held-back value on a connection that goes away: dropped. */

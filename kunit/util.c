@@ -458,7 +458,7 @@ enum chimney_conn_state ct_conn_state(u64 id)
 
 	if (!conn)
 		return CHIMNEY_CONN_TERMINATED;
-	s = READ_ONCE(conn->state);
+	s = chimney_conn_state(conn);
 	chimney_conn_put(conn);
 	return s;
 }

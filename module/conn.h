@@ -2,6 +2,8 @@
 #ifndef _CHIMNEY_CONN_H
 #define _CHIMNEY_CONN_H
 
+#include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/rhashtable-types.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
@@ -26,10 +28,26 @@ enum chimney_conn_state {
 	CHIMNEY_CONN_TERMINATED,
 };
 
-/* Sub-flags of OFFLOADED, set when the event that implies them is accepted. */
-#define CHIMNEY_CONN_RX_CLOSED		BIT(0)	/* disconnect indicated */
-#define CHIMNEY_CONN_ABORTED		BIT(1)	/* abort indicated */
-#define CHIMNEY_CONN_UPLOAD_REQUESTED	BIT(2)	/* retrieve indicated */
+/*
+ * conn->ev, the one word the event path reads and writes: the state, the
+ * sub-flags of OFFLOADED the accepted events imply, whether the target may
+ * still raise anything, how many target-originated upcalls are running
+ * (the rundown waits for none), and how many events were accepted. One
+ * compare-and-exchange accepts an event, one subtraction ends its upcall:
+ * no lock, and nothing shared with other connections.
+ */
+#define CHIMNEY_EV_STATE		GENMASK_ULL(1, 0)
+#define CHIMNEY_CONN_RX_CLOSED		BIT_ULL(2)	/* disconnect indicated */
+#define CHIMNEY_CONN_ABORTED		BIT_ULL(3)	/* abort indicated */
+#define CHIMNEY_CONN_UPLOAD_REQUESTED	BIT_ULL(4)	/* retrieve indicated */
+#define CHIMNEY_CONN_FLAGS		GENMASK_ULL(4, 2)
+/* The target was asked to terminate, or nobody is left to deliver to. */
+#define CHIMNEY_EV_CLOSED		BIT_ULL(5)
+#define CHIMNEY_EV_INFLIGHT_SHIFT	8
+#define CHIMNEY_EV_INFLIGHT		BIT_ULL(CHIMNEY_EV_INFLIGHT_SHIFT)
+#define CHIMNEY_EV_INFLIGHT_MASK	GENMASK_ULL(23, 8)
+#define CHIMNEY_EV_EVENTS_SHIFT		24
+#define CHIMNEY_EV_EVENT		BIT_ULL(CHIMNEY_EV_EVENTS_SHIFT)
 
 /* The table key; zero-filled before use so padding hashes the same. */
 struct chimney_conn_key {
@@ -44,68 +62,106 @@ struct chimney_conn_key {
 };
 
 /*
- * One layer's view of a connection: chimney_reserved of that layer's
- * handle points here, which is how an indication on a handle finds the
- * connection and the layer that owns the handle.
+ * One layer's view of a connection. The layer's handle carries, in
+ * chimney_reserved, the connection's address tagged with the hop's index
+ * (connections are CHIMNEY_CONN_ALIGN aligned): that is how an indication
+ * on a handle finds the connection and the layer that owns the handle.
  */
 struct chimney_hop {
-	struct chimney_conn *conn;
 	struct chimney_layer *layer;
 	struct chimney_offload_handle *handle;
-	unsigned int index;
-	bool initiate_done;		/* the layer below completed it */
-	bool initiate_ok;
-	bool terminate_done;
 };
 
+#define CHIMNEY_CONN_ALIGN	CHIMNEY_MAX_DEPTH
+static_assert(!(CHIMNEY_CONN_ALIGN & (CHIMNEY_CONN_ALIGN - 1)));
+
+/*
+ * Sized for a million of them: one allocation per connection from a
+ * dedicated cache, per-hop state in bitmasks, the event path on one word.
+ */
 struct chimney_conn {
 	struct rhash_head key_node;
-	struct rhash_head id_node;
 	struct chimney_conn_key key;
 	u64 id;
 	struct chimney_stack *stack;
 	struct list_head stack_node;	/* stack->conns, RCU */
 	refcount_t ref;
-	bool in_table;
-
-	spinlock_t lock;		/* everything below but drain_next */
-	enum chimney_conn_state state;
-	unsigned long flags;
-	unsigned int inflight;		/* target-originated upcalls running */
 	u32 backlog;			/* last send backlog indicated */
-	u64 nr_events;			/* events accepted from the target */
-	bool target_asked;		/* the target was asked to terminate */
+	atomic64_t ev;			/* CHIMNEY_EV_* and CHIMNEY_CONN_* */
 
+	spinlock_t lock;		/* the terminate bookkeeping below */
+	int term_status;
+	u16 initiate_done;		/* per hop: the layer below completed */
+	u16 initiate_ok;
+	u16 terminate_done;
+	u8 nr_hops;
+	u8 term_top;			/* hop told last: 0, or a failing layer */
+	s8 term_pending;		/* hop index to complete, or -1 */
+	u8 partial_top;			/* >0: initiate failed above this hop */
 	/*
 	 * Terminate completions travel up in process context, delivered by
 	 * whoever owns term_busy: the thread that started the terminate once
 	 * its call returns, or complete_work.
 	 */
-	struct work_struct complete_work;
-	int term_status;
-	int term_top;			/* hop told last: 0, or a failing layer */
-	int term_pending;		/* hop index to complete, or -1 */
-	int partial_top;		/* >0: initiate failed above this hop */
 	bool term_busy;
 	bool term_start;		/* complete_work starts a partial terminate */
 	bool drained;			/* rundown done: no upcall can start */
+	bool in_table;
+	struct work_struct complete_work;
 
 	struct chimney_conn *drain_next; /* stack->drain_lock */
 	struct rcu_head rcu;
-	unsigned int nr_hops;
 	struct chimney_hop hops[] __counted_by(nr_hops);
 };
+
+/* What a handle's chimney_reserved holds: the connection and the hop index. */
+static inline void *chimney_hop_tag(struct chimney_conn *conn,
+				    unsigned int index)
+{
+	return (void *)((unsigned long)conn | index);
+}
+
+static inline struct chimney_conn *chimney_tag_conn(const void *tag)
+{
+	return (struct chimney_conn *)((unsigned long)tag &
+				       ~(unsigned long)(CHIMNEY_CONN_ALIGN - 1));
+}
+
+static inline unsigned int chimney_tag_index(const void *tag)
+{
+	return (unsigned long)tag & (CHIMNEY_CONN_ALIGN - 1);
+}
+
+static inline enum chimney_conn_state chimney_conn_state(struct chimney_conn *conn)
+{
+	return atomic64_read(&conn->ev) & CHIMNEY_EV_STATE;
+}
+
+/* Replace the state, keeping the rest of the word. */
+static inline void chimney_conn_set_state(struct chimney_conn *conn,
+					  enum chimney_conn_state state)
+{
+	s64 old = atomic64_read(&conn->ev);
+
+	while (!atomic64_try_cmpxchg(&conn->ev, &old,
+				     (old & ~CHIMNEY_EV_STATE) | state))
+		;
+}
 
 int chimney_table_init(void);
 void chimney_table_exit(void);
 void chimney_conn_key_init(struct chimney_conn_key *key,
 			   const struct net *net, int ifindex,
 			   const struct chimney_tuple *tuple);
+int chimney_table_reserve(struct chimney_conn *conn);
+void chimney_table_unreserve(struct chimney_conn *conn);
 int chimney_table_insert(struct chimney_conn *conn);
 void chimney_table_remove(struct chimney_conn *conn);
 struct chimney_conn *chimney_conn_lookup(const struct chimney_conn_key *key);
 struct chimney_conn *chimney_conn_lookup_id(u64 id);
 struct chimney_conn *chimney_conn_get_id(u64 id);
+struct chimney_conn *chimney_conn_lookup_next(u64 *id);
+struct chimney_conn *chimney_conn_alloc(unsigned int nr_hops);
 unsigned int chimney_table_count(void);
 u64 chimney_conn_next_id(void);
 

@@ -53,93 +53,110 @@ static void chimney_conn_show(struct seq_file *m, struct chimney_conn *conn)
 	static const char * const flag_names[] = {
 		"rx_closed", "aborted", "upload_requested",
 	};
+	static const u64 flag_bits[] = {
+		CHIMNEY_CONN_RX_CLOSED, CHIMNEY_CONN_ABORTED,
+		CHIMNEY_CONN_UPLOAD_REQUESTED,
+	};
 	const struct chimney_conn_key *k = &conn->key;
-	unsigned long flags;
-	enum chimney_conn_state state;
-	u64 events;
-	u32 backlog;
+	s64 ev = atomic64_read(&conn->ev);
+	const char *state = chimney_conn_state_name(ev & CHIMNEY_EV_STATE);
 	bool any = false;
 	int i;
-
-	spin_lock_bh(&conn->lock);
-	state = conn->state;
-	flags = conn->flags;
-	backlog = conn->backlog;
-	events = conn->nr_events;
-	spin_unlock_bh(&conn->lock);
 
 	if (k->family == AF_INET)
 		seq_printf(m, "%llu %s ipv4 %pI4:%u %pI4:%u %s ", conn->id,
 			   netdev_name(conn->stack->dev), &k->saddr.ip,
-			   ntohs(k->sport), &k->daddr.ip, ntohs(k->dport),
-			   chimney_conn_state_name(state));
+			   ntohs(k->sport), &k->daddr.ip, ntohs(k->dport), state);
 	else
 		seq_printf(m, "%llu %s ipv6 [%pI6c]:%u [%pI6c]:%u %s ", conn->id,
 			   netdev_name(conn->stack->dev), &k->saddr.in6,
-			   ntohs(k->sport), &k->daddr.in6, ntohs(k->dport),
-			   chimney_conn_state_name(state));
+			   ntohs(k->sport), &k->daddr.in6, ntohs(k->dport), state);
 	for (i = 0; i < ARRAY_SIZE(flag_names); i++) {
-		if (!(flags & BIT(i)))
+		if (!(ev & flag_bits[i]))
 			continue;
 		seq_printf(m, "%s%s", any ? "," : "", flag_names[i]);
 		any = true;
 	}
-	seq_printf(m, "%s %u %llu\n", any ? "" : "-", backlog, events);
+	seq_printf(m, "%s %u %llu\n", any ? "" : "-", READ_ONCE(conn->backlog),
+		   (u64)ev >> CHIMNEY_EV_EVENTS_SHIFT);
 }
 
 /*
- * The connection lists: all devices (file data NULL) or one. Walks the
- * stacks under chimney_stacks_lock and their connections under RCU; a
- * reader never blocks the data path.
+ * The connection lists: all devices (inode data NULL) or one. A walk in id
+ * order under RCU, resuming each read() where the last one stopped: a full
+ * listing is O(N), and a reader holds no lock an initiate needs. Memory
+ * stays valid under RCU even for a connection that is going away.
  */
 struct chimney_conns_iter {
-	struct chimney_stack *only;
-	loff_t pos;
+	struct chimney_device *only;
+	loff_t pos;			/* where the last one returned was */
+	u64 id;				/* and its id */
 };
 
-static void *chimney_conns_find(struct chimney_stack *only, loff_t pos)
+/* The first connection to list at or above id @from. */
+static struct chimney_conn *chimney_conns_from(struct chimney_conns_iter *it,
+					       u64 from)
 {
-	struct chimney_stack *stack;
 	struct chimney_conn *conn;
 
-	list_for_each_entry(stack, &chimney_stacks, node) {
-		if (only && stack != only)
-			continue;
-		list_for_each_entry_rcu(conn, &stack->conns, stack_node)
-			if (!pos--)
-				return conn;
+	for (;;) {
+		conn = chimney_conn_lookup_next(&from);
+		if (!conn || !it->only || conn->stack->dev == it->only->dev)
+			return conn;
+		from++;
 	}
-	return NULL;
 }
 
-static struct chimney_stack *chimney_seq_stack(struct seq_file *m)
+static void *chimney_conns_at(struct chimney_conns_iter *it, loff_t pos,
+			      struct chimney_conn *conn)
 {
-	struct chimney_device *cdev = m->private;
-
-	return cdev ? cdev->target->layer.stack : NULL;
+	if (conn) {
+		it->pos = pos;
+		it->id = conn->id;
+	}
+	return conn;
 }
 
 static void *conns_start(struct seq_file *m, loff_t *pos)
 	__acquires(RCU)
 {
-	mutex_lock(&chimney_stacks_lock);
+	struct chimney_conns_iter *it = m->private;
+	struct chimney_conn *conn = NULL;
+	loff_t i;
+
 	rcu_read_lock();
 	if (!*pos)
 		return SEQ_START_TOKEN;
-	return chimney_conns_find(chimney_seq_stack(m), *pos - 1);
+	/* A read() picks up where the last one stopped: O(log N). */
+	if (it->pos && *pos == it->pos)
+		return chimney_conns_at(it, *pos, chimney_conns_from(it, it->id));
+	if (it->pos && *pos == it->pos + 1)
+		return chimney_conns_at(it, *pos,
+					chimney_conns_from(it, it->id + 1));
+	/* A seek: count from the start. */
+	for (i = 1; i <= *pos; i++) {
+		conn = chimney_conns_from(it, conn ? conn->id + 1 : 0);
+		if (!conn)
+			return NULL;
+	}
+	return chimney_conns_at(it, *pos, conn);
 }
 
 static void *conns_next(struct seq_file *m, void *v, loff_t *pos)
 {
+	struct chimney_conns_iter *it = m->private;
+	struct chimney_conn *conn = v;
+
 	++*pos;
-	return chimney_conns_find(chimney_seq_stack(m), *pos - 1);
+	return chimney_conns_at(it, *pos,
+				chimney_conns_from(it, v == SEQ_START_TOKEN ?
+						   0 : conn->id + 1));
 }
 
 static void conns_stop(struct seq_file *m, void *v)
 	__releases(RCU)
 {
 	rcu_read_unlock();
-	mutex_unlock(&chimney_stacks_lock);
 }
 
 static int conns_show(struct seq_file *m, void *v)
@@ -160,11 +177,13 @@ static const struct seq_operations conns_sops = {
 
 static int conns_open(struct inode *inode, struct file *file)
 {
-	int err = seq_open(file, &conns_sops);
+	struct chimney_conns_iter *it;
 
-	if (!err)
-		((struct seq_file *)file->private_data)->private = inode->i_private;
-	return err;
+	it = __seq_open_private(file, &conns_sops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	it->only = inode->i_private;
+	return 0;
 }
 
 static const struct file_operations conns_fops = {
@@ -172,7 +191,7 @@ static const struct file_operations conns_fops = {
 	.open = conns_open,
 	.read = seq_read,
 	.llseek = seq_lseek,
-	.release = seq_release,
+	.release = seq_release_private,
 };
 
 /*
@@ -294,7 +313,7 @@ static int dev_stats_show(struct seq_file *m, void *v)
 	bool link;
 	int i;
 
-	chimney_stats_show(m, &t->layer.stack->stats);
+	chimney_stats_show(m, t->layer.stack->stats);
 
 	spin_lock_bh(&t->lock);
 	memcpy(st, t->stats, sizeof(st));
@@ -330,11 +349,11 @@ static int dev_stats_show(struct seq_file *m, void *v)
 	}
 	for (i = 1; i <= CHIMNEY_EVENT_MAX; i++)
 		seq_printf(m, "host_event_%s %lld\n", chimney_event_name(i),
-			   atomic64_read(&host->events[i]));
+			   chimney_host_read(host, events[i]));
 	for (i = 1; i < CHIMNEY_UPLOAD_REASON_MAX; i++)
 		seq_printf(m, "host_reason_%s %lld\n", chimney_reason_name(i),
-			   atomic64_read(&host->reasons[i]));
-	seq_printf(m, "host_declined %lld\n", atomic64_read(&host->declined));
+			   chimney_host_read(host, reasons[i]));
+	seq_printf(m, "host_declined %lld\n", chimney_host_read(host, declined));
 	seq_printf(m, "host_terminate_errors %lld\n",
 		   atomic64_read(&host->terminate_errors));
 	seq_printf(m, "host_upload_all %lld\n", atomic64_read(&host->upload_all));

@@ -43,7 +43,7 @@ static int chimney_reject(struct chimney_layer *layer, struct chimney_conn *conn
 {
 	struct net_device *dev = conn ? conn->stack->dev : NULL;
 
-	chimney_stats_rule(conn ? &conn->stack->stats : NULL, rule);
+	chimney_stats_rule(conn ? conn->stack->stats : NULL, rule);
 	trace_chimney_violation(dev, layer ? layer->name : "?",
 				conn ? conn->id : 0, type, info,
 				chimney_rule_name(rule));
@@ -64,7 +64,8 @@ static int chimney_reject(struct chimney_layer *layer, struct chimney_conn *conn
  * frames here while BH is off.
  */
 struct chimney_upcall {
-	struct chimney_hop *hop;	/* the receiving layer's hop */
+	struct chimney_conn *conn;
+	unsigned int index;		/* the receiving layer's hop */
 	u32 type;
 	u32 info;
 	bool forwarded;
@@ -77,27 +78,26 @@ struct chimney_upcalls {
 
 static DEFINE_PER_CPU(struct chimney_upcalls, chimney_upcalls);
 
-/* Called with conn->lock held: may the target raise @type now? */
-static enum chimney_rule chimney_event_check(struct chimney_conn *conn,
-					     u32 type, u32 info)
+/* May the target raise @type on a connection whose word is @ev? */
+static enum chimney_rule chimney_event_check(s64 ev, u32 type, u32 info)
 {
-	if (conn->state == CHIMNEY_CONN_OFFLOADING)
+	enum chimney_conn_state state = ev & CHIMNEY_EV_STATE;
+
+	if (state == CHIMNEY_CONN_OFFLOADING)
 		return CHIMNEY_RULE_NOT_OFFLOADED;
 	/*
 	 * A terminate under way bars the target only once it has been asked
 	 * to terminate: until then it cannot know, and what it raises is
 	 * delivered before the terminate completes (rundown). A connection
-	 * whose initiate failed above the target (term_top) has nobody to
-	 * deliver to.
+	 * whose initiate failed above the target has nobody to deliver to.
+	 * Both set CHIMNEY_EV_CLOSED.
 	 */
-	if (conn->state != CHIMNEY_CONN_OFFLOADED &&
-	    (conn->state != CHIMNEY_CONN_TERMINATING || conn->target_asked ||
-	     conn->term_top))
+	if (state != CHIMNEY_CONN_OFFLOADED &&
+	    (state != CHIMNEY_CONN_TERMINATING || (ev & CHIMNEY_EV_CLOSED)))
 		return CHIMNEY_RULE_TERMINATING;
-	if (conn->flags & CHIMNEY_CONN_ABORTED)
+	if (ev & CHIMNEY_CONN_ABORTED)
 		return CHIMNEY_RULE_AFTER_ABORT;
-	if (type == CHIMNEY_EVENT_DISCONNECT &&
-	    (conn->flags & CHIMNEY_CONN_RX_CLOSED))
+	if (type == CHIMNEY_EVENT_DISCONNECT && (ev & CHIMNEY_CONN_RX_CLOSED))
 		return CHIMNEY_RULE_DUPLICATE_DISCONNECT;
 	/*
 	 * The spec bars the target from starting the upload of a half-closed
@@ -106,44 +106,37 @@ static enum chimney_rule chimney_event_check(struct chimney_conn *conn,
 	 */
 	if (type == CHIMNEY_EVENT_RETRIEVE &&
 	    !chimney_upload_reason_mandatory(info) &&
-	    (conn->flags & CHIMNEY_CONN_RX_CLOSED))
+	    (ev & CHIMNEY_CONN_RX_CLOSED))
 		return CHIMNEY_RULE_HALF_CLOSED_RETRIEVE;
 	return CHIMNEY_RULE_NONE;
 }
 
-/* The target's event is accepted: record what it implies. */
-static void chimney_event_apply(struct chimney_conn *conn, u32 type, u32 info)
+/* What accepting @type adds to the word: its flag, one upcall, one event. */
+static s64 chimney_event_mark(u32 type)
 {
-	conn->nr_events++;
-	switch (type) {
-	case CHIMNEY_EVENT_SEND_BACKLOG_CHANGE:
-		conn->backlog = info;
-		break;
-	case CHIMNEY_EVENT_DISCONNECT:
-		conn->flags |= CHIMNEY_CONN_RX_CLOSED;
-		break;
-	case CHIMNEY_EVENT_RETRIEVE:
-		conn->flags |= CHIMNEY_CONN_UPLOAD_REQUESTED;
-		break;
-	case CHIMNEY_EVENT_ABORT:
-		conn->flags |= CHIMNEY_CONN_ABORTED;
-		break;
-	}
+	static const s64 flag[CHIMNEY_EVENT_MAX + 1] = {
+		[CHIMNEY_EVENT_DISCONNECT] = CHIMNEY_CONN_RX_CLOSED,
+		[CHIMNEY_EVENT_RETRIEVE] = CHIMNEY_CONN_UPLOAD_REQUESTED,
+		[CHIMNEY_EVENT_ABORT] = CHIMNEY_CONN_ABORTED,
+	};
+
+	return flag[type] | CHIMNEY_EV_INFLIGHT | CHIMNEY_EV_EVENT;
 }
 
-/* Run the event op of @hop's layer inside a frame of this CPU. */
-static void chimney_upcall(struct chimney_conn *conn, struct chimney_hop *hop,
+/* Run the event op of hop @index's layer inside a frame of this CPU. */
+static void chimney_upcall(struct chimney_conn *conn, unsigned int index,
 			   struct chimney_offload_handle *upper, u32 type,
 			   u32 info)
 {
 	struct chimney_upcalls *up = this_cpu_ptr(&chimney_upcalls);
+	struct chimney_layer *layer = conn->hops[index].layer;
 
 	up->frame[up->depth++] = (struct chimney_upcall){
-		.hop = hop, .type = type, .info = info,
+		.conn = conn, .index = index, .type = type, .info = info,
 	};
-	trace_chimney_event(conn->stack->dev, hop->layer->name, conn->id,
-			    type, info, "");
-	hop->layer->ops->event(hop->layer, upper, type, info);
+	trace_chimney_event(conn->stack->dev, layer->name, conn->id, type,
+			    info, "");
+	layer->ops->event(layer, upper, type, info);
 	up->depth--;
 }
 
@@ -152,7 +145,7 @@ static void chimney_upcall(struct chimney_conn *conn, struct chimney_hop *hop,
  * from inside its event op. BH is disabled.
  */
 static enum chimney_rule chimney_forward_check(struct chimney_conn *conn,
-					       struct chimney_hop *hop,
+					       unsigned int index,
 					       u32 type, u32 info)
 {
 	struct chimney_upcalls *up = this_cpu_ptr(&chimney_upcalls);
@@ -161,7 +154,7 @@ static enum chimney_rule chimney_forward_check(struct chimney_conn *conn,
 	if (!up->depth || up->depth >= CHIMNEY_MAX_DEPTH)
 		return CHIMNEY_RULE_FORWARD_MISMATCH;
 	f = &up->frame[up->depth - 1];
-	if (f->hop != &conn->hops[hop->index + 1] || f->forwarded ||
+	if (f->conn != conn || f->index != index + 1 || f->forwarded ||
 	    f->type != type || f->info != info)
 		return CHIMNEY_RULE_FORWARD_MISMATCH;
 	f->forwarded = true;
@@ -197,8 +190,9 @@ int chimney_indicate_event(struct chimney_layer *layer,
 {
 	enum chimney_rule rule;
 	struct chimney_conn *conn;
-	struct chimney_hop *hop;
-	bool wake;
+	unsigned int index;
+	s64 ev;
+	void *tag;
 	int err;
 
 	/* local_bh_enable() must not run with interrupts off. */
@@ -215,15 +209,15 @@ int chimney_indicate_event(struct chimney_layer *layer,
 	/* BH off is the RCU read side that keeps a connection's memory. */
 	local_bh_disable();
 	/* Pairs with smp_store_release() in chimney_bind_handle(). */
-	hop = smp_load_acquire(&upper->chimney_reserved);
-	if (!hop) {
+	tag = smp_load_acquire(&upper->chimney_reserved);
+	if (!tag) {
 		local_bh_enable();
 		return chimney_reject(layer, NULL, CHIMNEY_RULE_UNKNOWN_HANDLE,
 				      type, info);
 	}
-	conn = hop->conn;
-	if (hop->index + 1 >= conn->nr_hops ||
-	    conn->hops[hop->index + 1].layer != layer) {
+	conn = chimney_tag_conn(tag);
+	index = chimney_tag_index(tag);
+	if (index + 1 >= conn->nr_hops || conn->hops[index + 1].layer != layer) {
 		rule = CHIMNEY_RULE_WRONG_LAYER;
 		goto reject;
 	}
@@ -233,36 +227,33 @@ int chimney_indicate_event(struct chimney_layer *layer,
 		 * A forward runs inside the upcall that carries it, which
 		 * holds the connection's rundown: no state to check.
 		 */
-		rule = chimney_forward_check(conn, hop, type, info);
+		rule = chimney_forward_check(conn, index, type, info);
 		if (rule != CHIMNEY_RULE_NONE)
 			goto reject;
-		chimney_upcall(conn, hop, upper, type, info);
+		chimney_upcall(conn, index, upper, type, info);
 		local_bh_enable();
 		return 0;
 	}
 
-	spin_lock(&conn->lock);
-	rule = chimney_event_check(conn, type, info);
-	if (rule == CHIMNEY_RULE_NONE) {
-		chimney_event_apply(conn, type, info);
-		conn->inflight++;
-	}
-	spin_unlock(&conn->lock);
-	if (rule != CHIMNEY_RULE_NONE)
-		goto reject;
+	/* Check, record and enter the upcall in one step. */
+	ev = atomic64_read(&conn->ev);
+	do {
+		rule = chimney_event_check(ev, type, info);
+		if (rule != CHIMNEY_RULE_NONE)
+			goto reject;
+	} while (!atomic64_try_cmpxchg(&conn->ev, &ev,
+				       ev + chimney_event_mark(type)));
+	if (type == CHIMNEY_EVENT_SEND_BACKLOG_CHANGE)
+		WRITE_ONCE(conn->backlog, info);
 
-	chimney_stats_event(&conn->stack->stats, type, info);
-	chimney_upcall(conn, hop, upper, type, info);
+	chimney_stats_event(conn->stack->stats, type, info);
+	chimney_upcall(conn, index, upper, type, info);
 
-	spin_lock(&conn->lock);
-	conn->inflight--;
-	wake = !conn->inflight && conn->state != CHIMNEY_CONN_OFFLOADED;
-	spin_unlock(&conn->lock);
-	if (wake) {
-		/* Pairs with the waiter's prepare_to_wait() in the rundown. */
-		smp_mb();
-		wake_up_var(&conn->inflight);
-	}
+	/* Fully ordered: pairs with the rundown's wait_var_event(). */
+	ev = atomic64_sub_return(CHIMNEY_EV_INFLIGHT, &conn->ev);
+	if (!(ev & CHIMNEY_EV_INFLIGHT_MASK) &&
+	    (ev & CHIMNEY_EV_STATE) != CHIMNEY_CONN_OFFLOADED)
+		wake_up_var(&conn->ev);
 	local_bh_enable();
 	return 0;
 

@@ -28,15 +28,14 @@
 #include "host.h"
 #include "stack.h"
 
+/* 64 bytes: a million of them fit in the smallest general cache. */
 struct chimney_host_tcb {
 	struct chimney_offload_handle handle;
-	struct chimney_host *host;
 	struct list_head node;		/* host->tcbs */
 	struct list_head term_node;	/* host->term_queue, or empty */
 	refcount_t ref;
-	bool completed;			/* the initiate completed, with status */
-	int status;
-	unsigned long flags;
+	int status;			/* of the initiate, once completed */
+	u32 flags;			/* CHIMNEY_HOST_*, host->lock */
 	u32 backlog;
 };
 
@@ -74,15 +73,17 @@ static void chimney_host_event(struct chimney_layer *layer,
 	struct chimney_host *host = to_host(layer);
 	struct chimney_host_tcb *tcb = to_tcb(own);
 
-	atomic64_inc(&host->events[type]);
+	this_cpu_inc(host->pcpu->events[type]);
 	if (type == CHIMNEY_EVENT_RETRIEVE)
-		atomic64_inc(&host->reasons[info]);
+		this_cpu_inc(host->pcpu->reasons[info]);
+	/* The common event touches nothing the host shares. */
+	if (type == CHIMNEY_EVENT_SEND_BACKLOG_CHANGE) {
+		WRITE_ONCE(tcb->backlog, info);
+		return;
+	}
 
 	spin_lock(&host->lock);
 	switch (type) {
-	case CHIMNEY_EVENT_SEND_BACKLOG_CHANGE:
-		tcb->backlog = info;
-		break;
 	case CHIMNEY_EVENT_DISCONNECT:
 		/* EOF to the application, which closes: upload and close. */
 		tcb->flags |= CHIMNEY_HOST_RX_CLOSED;
@@ -93,7 +94,7 @@ static void chimney_host_event(struct chimney_layer *layer,
 		    !test_bit(info, &host->decline))
 			chimney_host_queue_terminate(host, tcb);
 		else
-			atomic64_inc(&host->declined);
+			this_cpu_inc(host->pcpu->declined);
 		break;
 	case CHIMNEY_EVENT_ABORT:
 		chimney_host_queue_terminate(host, tcb);
@@ -172,7 +173,7 @@ static void chimney_host_initiate_complete(struct chimney_layer *layer,
 	struct chimney_host_tcb *tcb = to_tcb(own);
 
 	spin_lock_bh(&host->lock);
-	tcb->completed = true;
+	tcb->flags |= CHIMNEY_HOST_COMPLETED;
 	tcb->status = status;
 	if (!status) {
 		tcb->flags |= CHIMNEY_HOST_OFFLOADED;
@@ -202,15 +203,32 @@ static unsigned int chimney_host_read_capacity(struct chimney_host *host)
 static void chimney_host_upload_all(struct chimney_host *host)
 {
 	struct chimney_host_tcb *tcb;
+	unsigned int batch;
+	LIST_HEAD(scan);
 
 	atomic64_inc(&host->upload_all);
+	/*
+	 * Take the list aside and walk it in batches, putting each back:
+	 * BH is off under host->lock. A connection that goes away meanwhile
+	 * leaves whichever list it is on; one offloaded meanwhile is refused
+	 * (blocked) or, if already past that check, marked by its completion.
+	 */
 	spin_lock_bh(&host->lock);
 	WRITE_ONCE(host->blocked, -ENETDOWN);
-	list_for_each_entry(tcb, &host->tcbs, node) {
-		if (!tcb->completed)
-			tcb->flags |= CHIMNEY_HOST_UPLOAD_ALL;
-		else if (tcb->flags & CHIMNEY_HOST_OFFLOADED)
-			chimney_host_queue_terminate(host, tcb);
+	list_splice_init(&host->tcbs, &scan);
+	while (!list_empty(&scan)) {
+		for (batch = 0; batch < 64 && !list_empty(&scan); batch++) {
+			tcb = list_first_entry(&scan, struct chimney_host_tcb,
+					       node);
+			list_move_tail(&tcb->node, &host->tcbs);
+			if (!(tcb->flags & CHIMNEY_HOST_COMPLETED))
+				tcb->flags |= CHIMNEY_HOST_UPLOAD_ALL;
+			else if (tcb->flags & CHIMNEY_HOST_OFFLOADED)
+				chimney_host_queue_terminate(host, tcb);
+		}
+		spin_unlock_bh(&host->lock);
+		cond_resched();
+		spin_lock_bh(&host->lock);
 	}
 	spin_unlock_bh(&host->lock);
 }
@@ -267,7 +285,6 @@ int chimney_host_offload(struct chimney_host *host,
 	tcb = kzalloc(sizeof(*tcb), GFP_KERNEL);
 	if (!tcb)
 		return -ENOMEM;
-	tcb->host = host;
 	INIT_LIST_HEAD(&tcb->term_node);
 	refcount_set(&tcb->ref, 2);	/* host->tcbs, and us until we return */
 	spin_lock_bh(&host->lock);
@@ -294,7 +311,7 @@ int chimney_host_offload(struct chimney_host *host,
 	}
 	*id = chimney_handle_conn_id(&tcb->handle);
 	spin_lock_bh(&host->lock);
-	err = tcb->completed ? tcb->status : 0;
+	err = (tcb->flags & CHIMNEY_HOST_COMPLETED) ? tcb->status : 0;
 	spin_unlock_bh(&host->lock);
 	chimney_tcb_put(tcb);
 	return err;
@@ -378,6 +395,11 @@ struct chimney_host *chimney_host_create(struct net_device *dev)
 	host = kzalloc(sizeof(*host), GFP_KERNEL);
 	if (!host)
 		return ERR_PTR(-ENOMEM);
+	host->pcpu = alloc_percpu(struct chimney_host_pcpu);
+	if (!host->pcpu) {
+		kfree(host);
+		return ERR_PTR(-ENOMEM);
+	}
 	spin_lock_init(&host->lock);
 	INIT_LIST_HEAD(&host->tcbs);
 	INIT_LIST_HEAD(&host->term_queue);
@@ -387,6 +409,7 @@ struct chimney_host *chimney_host_create(struct net_device *dev)
 	host->layer.ops = &chimney_host_ops;
 	err = chimney_layer_register(dev, &host->layer, CHIMNEY_LAYER_PROTOCOL);
 	if (err) {
+		free_percpu(host->pcpu);
 		kfree(host);
 		return ERR_PTR(err);
 	}
@@ -404,6 +427,7 @@ void chimney_host_destroy(struct chimney_host *host)
 	WARN_ON(chimney_layer_unregister(&host->layer) == -EINVAL);
 	cancel_delayed_work_sync(&host->term_work);
 	WARN_ON(!list_empty(&host->tcbs));
+	free_percpu(host->pcpu);
 	kfree(host);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_host_destroy);

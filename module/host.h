@@ -4,12 +4,30 @@
 
 #include <linux/atomic.h>
 #include <linux/limits.h>
+#include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <chimney/chimney.h>
 
 /* Where the host reads the target's capacity (at RESUME). */
 typedef unsigned int (*chimney_host_capacity_fn)(void *arg);
+
+struct chimney_host_pcpu {
+	u64 events[CHIMNEY_EVENT_MAX + 1];
+	u64 reasons[CHIMNEY_UPLOAD_REASON_MAX];
+	u64 declined;
+};
+
+/* The sum over CPUs of one of the host's per-CPU counters. */
+#define chimney_host_read(host, field)					\
+	({								\
+		struct chimney_host_pcpu __percpu *__p = (host)->pcpu;	\
+		u64 __sum = 0;						\
+		int __cpu;						\
+		for_each_possible_cpu(__cpu)				\
+			__sum += per_cpu_ptr(__p, __cpu)->field;	\
+		(s64)__sum;						\
+	})
 
 /* The emulated host stack: the protocol layer on top of every device. */
 struct chimney_host {
@@ -29,9 +47,8 @@ struct chimney_host {
 	chimney_host_capacity_fn capacity_fn;
 	void *capacity_arg;
 
-	atomic64_t events[CHIMNEY_EVENT_MAX + 1];
-	atomic64_t reasons[CHIMNEY_UPLOAD_REASON_MAX];
-	atomic64_t declined;
+	/* Counted on the event path: per CPU. */
+	struct chimney_host_pcpu __percpu *pcpu;
 	atomic64_t terminate_errors;
 	atomic64_t upload_all;
 	atomic64_t pause;
@@ -54,5 +71,6 @@ void chimney_host_set_capacity_source(struct chimney_host *host,
 #define CHIMNEY_HOST_RX_CLOSED	BIT(1)	/* disconnect: EOF to the app */
 #define CHIMNEY_HOST_UPLOADING	BIT(2)	/* terminate queued or running */
 #define CHIMNEY_HOST_UPLOAD_ALL	BIT(3)	/* initiate pending at UPLOAD_ALL */
+#define CHIMNEY_HOST_COMPLETED	BIT(4)	/* the initiate completed, with status */
 
 #endif

@@ -4,13 +4,13 @@
  * completions travelling back up (NdisInitiateOffload, NdisTerminateOffload
  * and the NdisM*Complete calls of the spec, sections c and d).
  *
- * Each layer's handle gets chimney_reserved pointed at that layer's hop in
- * the connection when it is handed down; that is how a completion or an
- * event on a handle finds its connection and the layer owning the handle.
- * Every entry point that goes from a handle to its connection takes a
- * reference inside an RCU read section (chimney_hop_get()), so a
- * connection completed by another thread in between cannot be freed under
- * it.
+ * Each layer's handle gets chimney_reserved pointed at the connection,
+ * tagged with the layer's hop index, when it is handed down; that is how a
+ * completion or an event on a handle finds its connection and the layer
+ * owning the handle. Every entry point that goes from a handle to its
+ * connection takes a reference inside an RCU read section
+ * (chimney_handle_get()), so a connection completed by another thread in
+ * between cannot be freed under it.
  *
  * Terminate completions go up in process context: the layers above free
  * their handles while handling them, and the first one must wait until no
@@ -45,7 +45,7 @@ static void chimney_conn_unlink(struct chimney_conn *conn)
 	chimney_table_remove(conn);
 	list_del_rcu(&conn->stack_node);
 	empty = !--stack->nr_conns;
-	chimney_stats_add(&stack->stats, live, -1);
+	chimney_stats_add(stack->stats, live, -1);
 	spin_unlock_bh(&stack->conns_lock);
 	/* Wakes chimney_stack_drain(); only the address is used. */
 	if (empty) {
@@ -67,41 +67,48 @@ void chimney_conn_tuple(const struct chimney_conn *conn,
 }
 
 /*
- * The hop @handle routes to, with a reference on its connection, or NULL.
- * The hop lives inside the connection, which is freed after a grace
- * period once its last reference is gone: the RCU section covers the
- * window between loading the pointer and taking the reference.
+ * The connection @handle routes to, referenced, with the index of the hop
+ * that owns @handle in *@index; or NULL. The RCU section covers the window
+ * between loading the tag and taking the reference: connections are freed
+ * a grace period after their last reference is gone.
  */
-static struct chimney_hop *chimney_hop_get(const struct chimney_offload_handle *handle)
+static struct chimney_conn *chimney_handle_get(const struct chimney_offload_handle *handle,
+					       unsigned int *index)
 {
-	struct chimney_hop *hop;
+	struct chimney_conn *conn = NULL;
+	void *tag;
 
 	if (!handle)
 		return NULL;
 	rcu_read_lock();
 	/* Pairs with smp_store_release() in chimney_bind_handle(). */
-	hop = smp_load_acquire(&handle->chimney_reserved);
-	if (hop && !refcount_inc_not_zero(&hop->conn->ref))
-		hop = NULL;
+	tag = smp_load_acquire(&handle->chimney_reserved);
+	if (tag) {
+		conn = chimney_tag_conn(tag);
+		*index = chimney_tag_index(tag);
+		if (!refcount_inc_not_zero(&conn->ref))
+			conn = NULL;
+	}
 	rcu_read_unlock();
-	return hop;
+	return conn;
 }
 
-/* Like chimney_hop_get(), checked to sit directly above @lower. */
-static struct chimney_hop *chimney_hop_get_above(struct chimney_offload_handle *handle,
-						 struct chimney_layer *lower)
+/* Like chimney_handle_get(), checked to sit directly above @lower. */
+static struct chimney_conn *chimney_handle_get_above(struct chimney_offload_handle *handle,
+						     struct chimney_layer *lower,
+						     unsigned int *index)
 {
-	struct chimney_hop *hop;
+	struct chimney_conn *conn;
 
 	if (!lower)
 		return NULL;
-	hop = chimney_hop_get(handle);
-	if (hop && (hop->index + 1 >= hop->conn->nr_hops ||
-		    hop->conn->hops[hop->index + 1].layer != lower)) {
-		chimney_conn_put(hop->conn);
-		hop = NULL;
+	conn = chimney_handle_get(handle, index);
+	if (conn && (*index + 1 >= conn->nr_hops ||
+		     conn->hops[*index + 1].layer != lower)) {
+		chimney_conn_put(conn);
+		conn = NULL;
 	}
-	return hop;
+	return conn;
 }
 
 /* Hand @upper (the handle of hop @index - 1) to the layer of hop @index. */
@@ -120,13 +127,14 @@ static int chimney_pass_initiate(struct chimney_conn *conn, unsigned int index,
 	return lower->ops->initiate(lower, upper, &info);
 }
 
-static void chimney_bind_handle(struct chimney_hop *hop,
+static void chimney_bind_handle(struct chimney_conn *conn, unsigned int index,
 				struct chimney_offload_handle *handle)
 {
-	hop->handle = handle;
+	conn->hops[index].handle = handle;
 	handle->lower_context = NULL;
-	/* Publishes the hop to lock-free indications on this handle. */
-	smp_store_release(&handle->chimney_reserved, hop);
+	/* Publishes the connection to lock-free indications on this handle. */
+	smp_store_release(&handle->chimney_reserved,
+			  chimney_hop_tag(conn, index));
 }
 
 static void chimney_complete_work(struct work_struct *work);
@@ -135,7 +143,7 @@ static void chimney_complete_run(struct chimney_conn *conn, bool from_work);
 static void chimney_bad_completion(struct chimney_layer *layer,
 				   struct chimney_conn *conn, const char *what)
 {
-	chimney_stats_rule(conn ? &conn->stack->stats : NULL,
+	chimney_stats_rule(conn ? conn->stack->stats : NULL,
 			   CHIMNEY_RULE_BAD_COMPLETION);
 	trace_chimney_violation(conn ? conn->stack->dev : NULL,
 				layer ? layer->name : "?", conn ? conn->id : 0,
@@ -195,49 +203,50 @@ int chimney_offload_initiate(struct chimney_layer *top,
 		err = -EOPNOTSUPP;
 		goto unlock;
 	}
-	conn = kzalloc(struct_size(conn, hops, stack->depth), GFP_KERNEL);
+	conn = chimney_conn_alloc(stack->depth);
 	if (!conn) {
 		err = -ENOMEM;
 		goto unlock;
 	}
-	conn->nr_hops = stack->depth;
-	list_for_each_entry(layer, &stack->layers, node) {
-		conn->hops[i].conn = conn;
-		conn->hops[i].layer = layer;
-		conn->hops[i].index = i;
-		i++;
-	}
+	list_for_each_entry(layer, &stack->layers, node)
+		conn->hops[i++].layer = layer;
 	chimney_conn_key_init(&conn->key, dev_net(stack->dev),
 			      stack->dev->ifindex, tuple);
 	conn->id = chimney_conn_next_id();
 	conn->stack = stack;
 	refcount_set(&conn->ref, 1);
 	spin_lock_init(&conn->lock);
-	conn->state = CHIMNEY_CONN_OFFLOADING;
+	atomic64_set(&conn->ev, CHIMNEY_CONN_OFFLOADING);
 	conn->term_pending = -1;
 	INIT_WORK(&conn->complete_work, chimney_complete_work);
+	err = chimney_table_reserve(conn);
+	if (err) {
+		kfree(conn);
+		goto unlock;
+	}
 
 	spin_lock_bh(&stack->conns_lock);
 	err = stack->draining ? -ENETDOWN : chimney_table_insert(conn);
 	if (!err) {
 		list_add_tail_rcu(&conn->stack_node, &stack->conns);
 		stack->nr_conns++;
-		chimney_stats_add(&stack->stats, live, 1);
+		chimney_stats_add(stack->stats, live, 1);
 	}
 	spin_unlock_bh(&stack->conns_lock);
 	mutex_unlock(&chimney_stacks_lock);
 	if (err) {
-		kfree(conn);
+		chimney_table_unreserve(conn);
+		chimney_conn_put(conn);
 		return err;
 	}
 
-	chimney_bind_handle(&conn->hops[0], own);
+	chimney_bind_handle(conn, 0, own);
 	err = chimney_pass_initiate(conn, 1, own);
 	if (!err)
 		return 0;
 
 	spin_lock_bh(&conn->lock);
-	done = conn->hops[0].initiate_done;
+	done = conn->initiate_done & BIT(0);
 	spin_unlock_bh(&conn->lock);
 	if (done) {
 		/* Completed and refused at once: the completion stands. */
@@ -247,7 +256,7 @@ int chimney_offload_initiate(struct chimney_layer *top,
 	}
 	/* Refused outright: nothing was completed, nothing to undo below. */
 	WRITE_ONCE(own->chimney_reserved, NULL);
-	chimney_stats_add(&stack->stats, offload_failed, 1);
+	chimney_stats_add(stack->stats, offload_failed, 1);
 	chimney_conn_unlink(conn);
 	return err;
 
@@ -273,40 +282,40 @@ int chimney_offload_forward_initiate(struct chimney_layer *layer,
 				     struct chimney_offload_handle *upper,
 				     struct chimney_offload_handle *own)
 {
-	struct chimney_hop *up, *hop;
 	struct chimney_conn *conn;
+	unsigned int up, index;
 	bool done;
 	int err = 0;
 
 	might_sleep();
 	if (!own || !layer || layer->role != CHIMNEY_LAYER_INTERMEDIATE)
 		return -EINVAL;
-	up = chimney_hop_get_above(upper, layer);
-	if (!up)
+	conn = chimney_handle_get_above(upper, layer, &up);
+	if (!conn)
 		return -EINVAL;
-	conn = up->conn;
-	hop = &conn->hops[up->index + 1];
+	index = up + 1;
 
 	spin_lock_bh(&conn->lock);
-	if (conn->state != CHIMNEY_CONN_OFFLOADING || hop->handle)
+	if (chimney_conn_state(conn) != CHIMNEY_CONN_OFFLOADING ||
+	    conn->hops[index].handle)
 		err = -EBUSY;
 	else
-		hop->handle = own;
+		conn->hops[index].handle = own;
 	spin_unlock_bh(&conn->lock);
 	if (err)
 		goto out;
 
-	chimney_bind_handle(hop, own);
-	err = chimney_pass_initiate(conn, hop->index + 1, own);
+	chimney_bind_handle(conn, index, own);
+	err = chimney_pass_initiate(conn, index + 1, own);
 	if (!err)
 		goto out;
 	spin_lock_bh(&conn->lock);
-	done = hop->initiate_done;
+	done = conn->initiate_done & BIT(index);
 	if (!done)
-		hop->handle = NULL;
+		conn->hops[index].handle = NULL;
 	spin_unlock_bh(&conn->lock);
 	if (done) {
-		chimney_bad_completion(conn->hops[hop->index + 1].layer, conn,
+		chimney_bad_completion(conn->hops[index + 1].layer, conn,
 				       "refusal of a completed initiate");
 		err = 0;
 	} else {
@@ -334,29 +343,33 @@ void chimney_initiate_offload_complete(struct chimney_layer *layer,
 				       struct chimney_offload_handle *upper,
 				       int status)
 {
-	struct chimney_hop *hop = chimney_hop_get_above(upper, layer);
-	struct chimney_conn *conn = hop ? hop->conn : NULL;
 	struct chimney_stack *stack;
-	struct chimney_hop *mine;
+	struct chimney_conn *conn;
+	struct chimney_layer *above;
+	unsigned int index, mine;
 	bool bad, partial = false;
 
+	conn = chimney_handle_get_above(upper, layer, &index);
 	if (!conn) {
 		chimney_bad_completion(layer, NULL, "initiate completion");
 		return;
 	}
 	stack = conn->stack;
+	above = conn->hops[index].layer;
 	if (status > 0)
 		status = -EIO;
-	mine = &conn->hops[hop->index + 1];
+	mine = index + 1;
 	spin_lock_bh(&conn->lock);
-	bad = conn->state != CHIMNEY_CONN_OFFLOADING || hop->initiate_done;
+	bad = chimney_conn_state(conn) != CHIMNEY_CONN_OFFLOADING ||
+	      (conn->initiate_done & BIT(index));
 	if (!bad) {
-		hop->initiate_done = true;
-		hop->initiate_ok = !status;
+		conn->initiate_done |= BIT(index);
+		if (!status)
+			conn->initiate_ok |= BIT(index);
 		/* @layer holds a context below it that must be terminated. */
-		if (status && mine->index + 1 < conn->nr_hops &&
-		    mine->initiate_done && mine->initiate_ok) {
-			conn->partial_top = mine->index;
+		if (status && mine + 1 < conn->nr_hops &&
+		    (conn->initiate_done & conn->initiate_ok & BIT(mine))) {
+			conn->partial_top = mine;
 			partial = true;
 		}
 	}
@@ -372,18 +385,18 @@ void chimney_initiate_offload_complete(struct chimney_layer *layer,
 	if (status)
 		WRITE_ONCE(upper->chimney_reserved, NULL);
 
-	trace_chimney_initiate_complete(stack->dev, hop->layer->name, conn->id,
+	trace_chimney_initiate_complete(stack->dev, above->name, conn->id,
 					0, status, "");
-	hop->layer->ops->initiate_complete(hop->layer, upper, status);
-	if (hop->index)
+	above->ops->initiate_complete(above, upper, status);
+	if (index)
 		goto out;
 
 	/* The top's completion has returned: events are legal from now on. */
 	if (!status) {
 		spin_lock_bh(&conn->lock);
-		conn->state = CHIMNEY_CONN_OFFLOADED;
+		chimney_conn_set_state(conn, CHIMNEY_CONN_OFFLOADED);
 		spin_unlock_bh(&conn->lock);
-		chimney_stats_add(&stack->stats, offloaded, 1);
+		chimney_stats_add(stack->stats, offloaded, 1);
 		/* A drain that already passed this one must look again. */
 		if (READ_ONCE(stack->draining)) {
 			WRITE_ONCE(stack->drain_kick, true);
@@ -392,12 +405,14 @@ void chimney_initiate_offload_complete(struct chimney_layer *layer,
 		}
 		goto out;
 	}
-	chimney_stats_add(&stack->stats, offload_failed, 1);
+	chimney_stats_add(stack->stats, offload_failed, 1);
 	spin_lock_bh(&conn->lock);
 	partial = conn->partial_top > 0;
 	if (partial) {
 		/* Terminate below the failing layer, from process context. */
-		conn->state = CHIMNEY_CONN_TERMINATING;
+		chimney_conn_set_state(conn, CHIMNEY_CONN_TERMINATING);
+		/* Nobody is left above to deliver an event to. */
+		atomic64_or(CHIMNEY_EV_CLOSED, &conn->ev);
 		conn->term_top = conn->partial_top;
 		conn->term_start = true;
 		conn->term_busy = true;
@@ -420,24 +435,16 @@ static int chimney_pass_terminate(struct chimney_conn *conn, unsigned int index)
 	int err;
 
 	err = lower->ops->terminate(lower, context);
-	if (!err && index == conn->nr_hops - 1) {
-		/* From now on the target may raise nothing on it. */
-		spin_lock_bh(&conn->lock);
-		conn->target_asked = true;
-		spin_unlock_bh(&conn->lock);
-	}
+	/* From now on the target may raise nothing on it. */
+	if (!err && index == conn->nr_hops - 1)
+		atomic64_or(CHIMNEY_EV_CLOSED, &conn->ev);
 	return err;
 }
 
 /* Has any layer from hop @from down completed the terminate? */
 static bool chimney_term_started(struct chimney_conn *conn, int from)
 {
-	int i;
-
-	for (i = from; i + 1 < conn->nr_hops; i++)
-		if (conn->hops[i].terminate_done)
-			return true;
-	return false;
+	return conn->terminate_done & GENMASK(conn->nr_hops - 2, from);
 }
 
 /**
@@ -459,12 +466,12 @@ int chimney_conn_terminate(struct chimney_conn *conn)
 
 	might_sleep();
 	spin_lock_bh(&conn->lock);
-	switch (conn->state) {
+	switch (chimney_conn_state(conn)) {
 	case CHIMNEY_CONN_OFFLOADING:
 		err = -EBUSY;
 		break;
 	case CHIMNEY_CONN_OFFLOADED:
-		conn->state = CHIMNEY_CONN_TERMINATING;
+		chimney_conn_set_state(conn, CHIMNEY_CONN_TERMINATING);
 		conn->term_top = 0;
 		conn->term_busy = true;
 		err = 0;
@@ -483,8 +490,8 @@ int chimney_conn_terminate(struct chimney_conn *conn)
 	spin_lock_bh(&conn->lock);
 	if (err && !chimney_term_started(conn, 0)) {
 		/* Refused before anything completed: still offloaded. */
-		conn->state = CHIMNEY_CONN_OFFLOADED;
-		conn->target_asked = false;
+		chimney_conn_set_state(conn, CHIMNEY_CONN_OFFLOADED);
+		atomic64_andnot(CHIMNEY_EV_CLOSED, &conn->ev);
 		/* A drain that saw it terminating must look again. */
 		WRITE_ONCE(conn->stack->drain_kick, true);
 	} else if (err) {
@@ -521,20 +528,21 @@ EXPORT_SYMBOL_IF_KUNIT(chimney_conn_terminate);
 int chimney_offload_terminate(struct chimney_layer *top,
 			      struct chimney_offload_handle *own)
 {
-	struct chimney_hop *hop;
+	struct chimney_conn *conn;
+	unsigned int index;
 	int err;
 
 	might_sleep();
 	if (!top || !own || top->role != CHIMNEY_LAYER_PROTOCOL)
 		return -EINVAL;
-	hop = chimney_hop_get(own);
-	if (!hop)
+	conn = chimney_handle_get(own, &index);
+	if (!conn)
 		return -EINVAL;
-	if (hop->index || hop->layer != top)
+	if (index || conn->hops[0].layer != top)
 		err = -EINVAL;
 	else
-		err = chimney_conn_terminate(hop->conn);
-	chimney_conn_put(hop->conn);
+		err = chimney_conn_terminate(conn);
+	chimney_conn_put(conn);
 	return err;
 }
 EXPORT_SYMBOL_GPL(chimney_offload_terminate);
@@ -552,23 +560,23 @@ EXPORT_SYMBOL_GPL(chimney_offload_terminate);
 int chimney_offload_forward_terminate(struct chimney_layer *layer,
 				      struct chimney_offload_handle *own)
 {
-	struct chimney_hop *hop;
 	struct chimney_conn *conn;
+	unsigned int index;
 	bool ok;
 	int err;
 
 	might_sleep();
 	if (!layer || !own || layer->role != CHIMNEY_LAYER_INTERMEDIATE)
 		return -EINVAL;
-	hop = chimney_hop_get(own);
-	if (!hop)
+	conn = chimney_handle_get(own, &index);
+	if (!conn)
 		return -EINVAL;
-	conn = hop->conn;
 	spin_lock_bh(&conn->lock);
-	ok = hop->layer == layer && conn->state == CHIMNEY_CONN_TERMINATING &&
-	     hop->index >= conn->term_top && hop->index + 1 < conn->nr_hops;
+	ok = conn->hops[index].layer == layer &&
+	     chimney_conn_state(conn) == CHIMNEY_CONN_TERMINATING &&
+	     index >= conn->term_top && index + 1 < conn->nr_hops;
 	spin_unlock_bh(&conn->lock);
-	err = ok ? chimney_pass_terminate(conn, hop->index + 1) : -EINVAL;
+	err = ok ? chimney_pass_terminate(conn, index + 1) : -EINVAL;
 	chimney_conn_put(conn);
 	return err;
 }
@@ -590,27 +598,29 @@ void chimney_terminate_offload_complete(struct chimney_layer *layer,
 					struct chimney_offload_handle *upper,
 					int status)
 {
-	struct chimney_hop *hop = chimney_hop_get_above(upper, layer);
-	struct chimney_conn *conn = hop ? hop->conn : NULL;
+	struct chimney_conn *conn;
+	unsigned int index;
 	bool bad, queue = false;
 
+	conn = chimney_handle_get_above(upper, layer, &index);
 	if (!conn) {
 		chimney_bad_completion(layer, NULL, "terminate completion");
 		return;
 	}
 	spin_lock_bh(&conn->lock);
 	/* Bottom-up: the hop right above the last completed one. */
-	bad = conn->state != CHIMNEY_CONN_TERMINATING || hop->terminate_done ||
-	      conn->term_pending >= 0 || hop->index < conn->term_top ||
-	      (hop->index + 2 < conn->nr_hops &&
-	       !conn->hops[hop->index + 1].terminate_done);
+	bad = chimney_conn_state(conn) != CHIMNEY_CONN_TERMINATING ||
+	      (conn->terminate_done & BIT(index)) ||
+	      conn->term_pending >= 0 || index < conn->term_top ||
+	      (index + 2 < conn->nr_hops &&
+	       !(conn->terminate_done & BIT(index + 1)));
 	if (!bad) {
-		hop->terminate_done = true;
-		conn->term_pending = hop->index;
+		conn->terminate_done |= BIT(index);
+		conn->term_pending = index;
 		if (status)
 			conn->term_status = status > 0 ? -EIO : status;
-		if (hop->index + 2 == conn->nr_hops)
-			conn->target_asked = true;
+		if (index + 2 == conn->nr_hops)
+			atomic64_or(CHIMNEY_EV_CLOSED, &conn->ev);
 		queue = !conn->term_busy;
 		conn->term_busy = true;
 	}
@@ -625,12 +635,7 @@ EXPORT_SYMBOL_GPL(chimney_terminate_offload_complete);
 
 static bool chimney_conn_idle(struct chimney_conn *conn)
 {
-	bool idle;
-
-	spin_lock_bh(&conn->lock);
-	idle = !conn->inflight;
-	spin_unlock_bh(&conn->lock);
-	return idle;
+	return !(atomic64_read(&conn->ev) & CHIMNEY_EV_INFLIGHT_MASK);
 }
 
 /*
@@ -658,7 +663,7 @@ static void chimney_partial_start(struct chimney_conn *conn)
 static void chimney_complete_run(struct chimney_conn *conn, bool from_work)
 {
 	struct chimney_offload_handle *handle;
-	struct chimney_hop *hop;
+	struct chimney_layer *layer;
 	bool last = false, start;
 	int index, status;
 
@@ -672,7 +677,7 @@ static void chimney_complete_run(struct chimney_conn *conn, bool from_work)
 			spin_unlock_bh(&conn->lock);
 			return;
 		}
-		if (!start && !conn->drained && conn->inflight) {
+		if (!start && !conn->drained && !chimney_conn_idle(conn)) {
 			spin_unlock_bh(&conn->lock);
 			/*
 			 * Rundown: the target has finished, so no upcall can
@@ -685,7 +690,7 @@ static void chimney_complete_run(struct chimney_conn *conn, bool from_work)
 				queue_work(chimney_wq, &conn->complete_work);
 				return;
 			}
-			wait_var_event(&conn->inflight, chimney_conn_idle(conn));
+			wait_var_event(&conn->ev, chimney_conn_idle(conn));
 			continue;
 		}
 		if (!start) {
@@ -693,7 +698,7 @@ static void chimney_complete_run(struct chimney_conn *conn, bool from_work)
 			conn->term_pending = -1;
 			last = index == conn->term_top;
 			if (last)
-				conn->state = CHIMNEY_CONN_TERMINATED;
+				chimney_conn_set_state(conn, CHIMNEY_CONN_TERMINATED);
 		}
 		status = conn->term_status;
 		spin_unlock_bh(&conn->lock);
@@ -702,20 +707,19 @@ static void chimney_complete_run(struct chimney_conn *conn, bool from_work)
 			chimney_partial_start(conn);
 			continue;
 		}
-		hop = &conn->hops[index];
-		handle = hop->handle;
+		layer = conn->hops[index].layer;
+		handle = conn->hops[index].handle;
 		WRITE_ONCE(handle->chimney_reserved, NULL);
 		handle->lower_context = NULL;
-		trace_chimney_terminate_complete(conn->stack->dev,
-						 hop->layer->name, conn->id, 0,
-						 status, "");
-		hop->layer->ops->terminate_complete(hop->layer, handle, status);
+		trace_chimney_terminate_complete(conn->stack->dev, layer->name,
+						 conn->id, 0, status, "");
+		layer->ops->terminate_complete(layer, handle, status);
 		if (last)
 			break;
 	}
 	/* Only a full terminate counts; a failed initiate already did. */
 	if (!conn->term_top)
-		chimney_stats_add(&conn->stack->stats, terminated, 1);
+		chimney_stats_add(conn->stack->stats, terminated, 1);
 	chimney_conn_unlink(conn);
 }
 
@@ -735,15 +739,15 @@ static void chimney_complete_work(struct work_struct *work)
  */
 u64 chimney_handle_conn_id(const struct chimney_offload_handle *handle)
 {
-	struct chimney_hop *hop;
+	void *tag;
 	u64 id = 0;
 
 	if (!handle)
 		return 0;
 	rcu_read_lock();
-	hop = READ_ONCE(handle->chimney_reserved);
-	if (hop)
-		id = hop->conn->id;
+	tag = READ_ONCE(handle->chimney_reserved);
+	if (tag)
+		id = chimney_tag_conn(tag)->id;
 	rcu_read_unlock();
 	return id;
 }

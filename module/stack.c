@@ -103,6 +103,11 @@ static struct chimney_stack *chimney_stack_create(struct net_device *dev)
 	stack = kzalloc(sizeof(*stack), GFP_KERNEL);
 	if (!stack)
 		return NULL;
+	stack->stats = alloc_percpu(struct chimney_stats);
+	if (!stack->stats) {
+		kfree(stack);
+		return NULL;
+	}
 	stack->dev = dev;
 	netdev_hold(dev, &stack->dev_tracker, GFP_KERNEL);
 	refcount_set(&stack->ref, 1);
@@ -114,13 +119,21 @@ static struct chimney_stack *chimney_stack_create(struct net_device *dev)
 	return stack;
 }
 
+static void chimney_stack_free(struct rcu_head *rcu)
+{
+	struct chimney_stack *stack = container_of(rcu, struct chimney_stack, rcu);
+
+	free_percpu(stack->stats);
+	kfree(stack);
+}
+
 static void chimney_stack_put(struct chimney_stack *stack)
 {
 	if (!refcount_dec_and_test(&stack->ref))
 		return;
 	mutex_destroy(&stack->drain_lock);
-	/* debugfs and trace readers walk stacks under RCU. */
-	kfree_rcu(stack, rcu);
+	/* debugfs readers look at connections' stacks under RCU. */
+	call_rcu(&stack->rcu, chimney_stack_free);
 }
 
 /* Off the list, and the device is free to go; chimney_stacks_lock held. */
@@ -165,7 +178,7 @@ static unsigned int chimney_stack_drain_pass(struct chimney_stack *stack)
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(conn, &stack->conns, stack_node) {
-		if (READ_ONCE(conn->state) != CHIMNEY_CONN_OFFLOADED ||
+		if (chimney_conn_state(conn) != CHIMNEY_CONN_OFFLOADED ||
 		    !refcount_inc_not_zero(&conn->ref))
 			continue;
 		conn->drain_next = head;

@@ -38,7 +38,7 @@ struct chimney_stack {
 	bool drain_kick;		/* a connection became offloaded */
 	struct mutex drain_lock;	/* one drain pass at a time */
 
-	struct chimney_stats stats;
+	struct chimney_stats __percpu *stats;
 	struct rcu_head rcu;
 };
 

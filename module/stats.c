@@ -15,7 +15,7 @@
 #include "compat.h"
 #include "stats.h"
 
-struct chimney_stats chimney_global_stats;
+DEFINE_PER_CPU(struct chimney_stats, chimney_global_stats);
 EXPORT_SYMBOL_IF_KUNIT(chimney_global_stats);
 
 static const char * const chimney_rule_names[__CHIMNEY_RULE_MAX] = {
@@ -112,48 +112,37 @@ int chimney_event_parse(const char *s, u32 *type)
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_event_parse);
 
-void chimney_stats_event(struct chimney_stats *dev, u32 type, u32 info)
+void chimney_stats_event(struct chimney_stats __percpu *dev, u32 type, u32 info)
 {
 	chimney_stats_add(dev, events[type], 1);
 	if (type == CHIMNEY_EVENT_RETRIEVE)
 		chimney_stats_add(dev, reasons[info], 1);
 }
 
-void chimney_stats_rule(struct chimney_stats *dev, enum chimney_rule rule)
+void chimney_stats_rule(struct chimney_stats __percpu *dev, enum chimney_rule rule)
 {
 	chimney_stats_add(dev, rules[rule], 1);
 }
 
-void chimney_stats_reset(struct chimney_stats *s)
-{
-	int i;
-
-	for (i = 0; i <= CHIMNEY_EVENT_MAX; i++)
-		atomic64_set(&s->events[i], 0);
-	for (i = 0; i < CHIMNEY_UPLOAD_REASON_MAX; i++)
-		atomic64_set(&s->reasons[i], 0);
-	for (i = 0; i < __CHIMNEY_RULE_MAX; i++)
-		atomic64_set(&s->rules[i], 0);
-}
-
 /* "key value" lines, one counter per line, stable names (see README). */
-void chimney_stats_show(struct seq_file *m, struct chimney_stats *s)
+void chimney_stats_show(struct seq_file *m, struct chimney_stats __percpu *s)
 {
 	int i;
 
-	seq_printf(m, "connections_offloaded %lld\n", atomic64_read(&s->offloaded));
+	seq_printf(m, "connections_offloaded %lld\n",
+		   chimney_stats_read(s, offloaded));
 	seq_printf(m, "connections_offload_failed %lld\n",
-		   atomic64_read(&s->offload_failed));
+		   chimney_stats_read(s, offload_failed));
 	seq_printf(m, "connections_terminated %lld\n",
-		   atomic64_read(&s->terminated));
-	seq_printf(m, "connections_live %lld\n", atomic64_read(&s->live));
+		   chimney_stats_read(s, terminated));
+	seq_printf(m, "connections_live %lld\n", chimney_stats_read(s, live));
 	for (i = 1; i <= CHIMNEY_EVENT_MAX; i++)
 		seq_printf(m, "event_%s %lld\n", chimney_event_names[i],
-			   atomic64_read(&s->events[i]));
+			   chimney_stats_read(s, events[i]));
 	for (i = 1; i < CHIMNEY_UPLOAD_REASON_MAX; i++)
 		seq_printf(m, "reason_%s %lld\n", chimney_reason_names[i],
-			   atomic64_read(&s->reasons[i]));
+			   chimney_stats_read(s, reasons[i]));
 	for (i = 0; i < __CHIMNEY_RULE_MAX; i++)
 		seq_printf(m, "rule_%s %lld\n", chimney_rule_names[i],
-			   atomic64_read(&s->rules[i]));
+			   chimney_stats_read(s, rules[i]));
 }

@@ -2,7 +2,7 @@
 #ifndef _CHIMNEY_STATS_H
 #define _CHIMNEY_STATS_H
 
-#include <linux/atomic.h>
+#include <linux/percpu.h>
 #include <chimney/chimney.h>
 
 struct seq_file;
@@ -27,17 +27,21 @@ enum chimney_rule {
 	__CHIMNEY_RULE_MAX,
 };
 
+/*
+ * Per-CPU counters: the event path adds to its own CPU's copy only, so two
+ * CPUs raising events share no cache line here. Readers sum the copies.
+ */
 struct chimney_stats {
-	atomic64_t events[CHIMNEY_EVENT_MAX + 1];
-	atomic64_t reasons[CHIMNEY_UPLOAD_REASON_MAX];
-	atomic64_t rules[__CHIMNEY_RULE_MAX];
-	atomic64_t offloaded;
-	atomic64_t offload_failed;
-	atomic64_t terminated;
-	atomic64_t live;
+	u64 events[CHIMNEY_EVENT_MAX + 1];
+	u64 reasons[CHIMNEY_UPLOAD_REASON_MAX];
+	u64 rules[__CHIMNEY_RULE_MAX];
+	u64 offloaded;
+	u64 offload_failed;
+	u64 terminated;
+	u64 live;
 };
 
-extern struct chimney_stats chimney_global_stats;
+DECLARE_PER_CPU(struct chimney_stats, chimney_global_stats);
 
 const char *chimney_rule_name(enum chimney_rule rule);
 const char *chimney_event_name(u32 type);
@@ -45,18 +49,29 @@ const char *chimney_reason_name(u32 reason);
 int chimney_reason_parse(const char *s, u32 *reason);
 int chimney_event_parse(const char *s, u32 *type);
 
-void chimney_stats_event(struct chimney_stats *dev, u32 type, u32 info);
-void chimney_stats_rule(struct chimney_stats *dev, enum chimney_rule rule);
+void chimney_stats_event(struct chimney_stats __percpu *dev, u32 type, u32 info);
+void chimney_stats_rule(struct chimney_stats __percpu *dev, enum chimney_rule rule);
 
 /* Count on the global stats and, when there is one, on a device's. */
 #define chimney_stats_add(dev, field, v)				\
 	do {								\
-		struct chimney_stats *__s = (dev);			\
-		atomic64_add((v), &chimney_global_stats.field);		\
+		struct chimney_stats __percpu *__s = (dev);		\
+		this_cpu_add(chimney_global_stats.field, (v));		\
 		if (__s)						\
-			atomic64_add((v), &__s->field);			\
+			this_cpu_add(__s->field, (v));			\
 	} while (0)
-void chimney_stats_show(struct seq_file *m, struct chimney_stats *s);
-void chimney_stats_reset(struct chimney_stats *s);
+
+/* The sum over CPUs of one counter of @s (a per-CPU pointer). */
+#define chimney_stats_read(s, field)					\
+	({								\
+		struct chimney_stats __percpu *__s = (s);		\
+		u64 __sum = 0;						\
+		int __cpu;						\
+		for_each_possible_cpu(__cpu)				\
+			__sum += per_cpu_ptr(__s, __cpu)->field;	\
+		(s64)__sum;						\
+	})
+
+void chimney_stats_show(struct seq_file *m, struct chimney_stats __percpu *s);
 
 #endif

@@ -64,6 +64,9 @@ const char * const chimney_target_knob_names[__CHIMNEY_KNOB_MAX] = {
 };
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_knob_names);
 
+/* Connections handled per hold of t->lock in a walk of all of them. */
+#define CHIMNEY_TARGET_BATCH	64
+
 static struct chimney_target *to_target(struct chimney_layer *layer)
 {
 	return container_of(layer, struct chimney_target, layer);
@@ -485,20 +488,30 @@ int chimney_target_invalidate(struct chimney_target *t, u16 family,
 			      const union chimney_addr *addr)
 {
 	struct chimney_target_conn *tc;
-	unsigned long id;
+	unsigned long id = 0;
+	unsigned int batch;
 	int n = 0;
 
-	spin_lock_bh(&t->lock);
-	xa_for_each(&t->conns, id, tc) {
-		if (!tc->offloaded || tc->terminating ||
-		    !chimney_target_uses(tc, family, addr))
-			continue;
-		if (!chimney_indicate_event(&t->layer, tc->upper,
-					    CHIMNEY_EVENT_RETRIEVE,
-					    CHIMNEY_UPLOAD_INVALID_STATE))
-			n++;
-	}
-	spin_unlock_bh(&t->lock);
+	/*
+	 * In batches, resuming from the next id: BH is off under t->lock,
+	 * and a device may carry millions of connections.
+	 */
+	do {
+		batch = 0;
+		spin_lock_bh(&t->lock);
+		xa_for_each_start(&t->conns, id, tc, id) {
+			if (tc->offloaded && !tc->terminating &&
+			    chimney_target_uses(tc, family, addr) &&
+			    !chimney_indicate_event(&t->layer, tc->upper,
+						    CHIMNEY_EVENT_RETRIEVE,
+						    CHIMNEY_UPLOAD_INVALID_STATE))
+				n++;
+			if (++batch == CHIMNEY_TARGET_BATCH || id == ULONG_MAX)
+				break;
+		}
+		spin_unlock_bh(&t->lock);
+		cond_resched();
+	} while (batch == CHIMNEY_TARGET_BATCH && id++ != ULONG_MAX);
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_invalidate);
