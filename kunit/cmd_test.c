@@ -40,7 +40,7 @@ struct ct_state {
 
 static void ct_snapshot(struct chimney_device *cdev, struct ct_state *s)
 {
-	struct chimney_stats __percpu *g = &chimney_global_stats;
+	struct chimney_stats __percpu *g = chimney_global_stats;
 	struct chimney_device *pos;
 	int i, n = 0;
 
@@ -304,9 +304,9 @@ static void chimney_cmd_scenario(struct kunit *test)
 						      60000), 0);
 	KUNIT_ASSERT_EQ(test, ct_cmd(test, "offload dev=%s src=10.0.0.1:1003 dst=10.0.0.2:80\n", dev), 0);
 	a = chimney_cmd_last_id();
-	rule = chimney_stats_read(&chimney_global_stats, rules[CHIMNEY_RULE_NOT_OFFLOADED]);
+	rule = chimney_stats_read(chimney_global_stats, rules[CHIMNEY_RULE_NOT_OFFLOADED]);
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "raise id=%llu event=abort\n", a), -EPROTO);
-	KUNIT_EXPECT_EQ(test, chimney_stats_read(&chimney_global_stats, rules[CHIMNEY_RULE_NOT_OFFLOADED]),
+	KUNIT_EXPECT_EQ(test, chimney_stats_read(chimney_global_stats, rules[CHIMNEY_RULE_NOT_OFFLOADED]),
 			rule + 1);
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "detach dev=%s\n", dev), 0);
 	KUNIT_EXPECT_EQ(test, ct_cmd(test, "detach dev=%s\n", dev), -ENODEV);

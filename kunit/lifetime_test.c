@@ -26,7 +26,7 @@
 
 static s64 ct_rule(enum chimney_rule rule)
 {
-	return chimney_stats_read(&chimney_global_stats, rules[rule]);
+	return chimney_stats_read(chimney_global_stats, rules[rule]);
 }
 
 /* Run @fn(@data) on a kthread bound to @cpu; NULL if it could not start. */
@@ -793,6 +793,44 @@ static void chimney_lifetime_irqs_disabled(struct kunit *test)
 }
 
 /*
+ * A target raising from inside the upcall of its own event (the top's op
+ * drives it, as a host that answers an event synchronously could): the
+ * nesting is bounded by CHIMNEY_MAX_DEPTH per CPU, not by the frames
+ * overflowing. Found in the lean-data-path rework: nothing bounded it.
+ */
+static void ct_nested_raise(struct ct_stack *st)
+{
+	int err = chimney_indicate_event(&st->target.layer,
+					 st->last_tconn->upper,
+					 CHIMNEY_EVENT_SEND_BACKLOG_CHANGE, 1);
+
+	if (err == -ELOOP)
+		atomic_inc(&st->top_nested_refused);
+}
+
+static void chimney_lifetime_nested_events(struct kunit *test)
+{
+	struct ct_tcb *tcb = kunit_kzalloc(test, sizeof(*tcb), GFP_KERNEL);
+	struct net_device *dev = ct_netdev(test, "ctlife%d");
+	struct ct_stack *st = ct_stack_create(test, dev, 1);
+	s64 before = ct_rule(CHIMNEY_RULE_TOO_DEEP);
+	int err;
+
+	KUNIT_ASSERT_NOT_NULL(test, tcb);
+	KUNIT_ASSERT_EQ(test, ct_offload(st, tcb, 5150), 0);
+	st->top_hook = ct_nested_raise;
+	err = chimney_indicate_event(&st->target.layer, st->last_tconn->upper,
+				     CHIMNEY_EVENT_SEND_BACKLOG_CHANGE, 1);
+	st->top_hook = NULL;
+	KUNIT_EXPECT_EQ(test, err, 0);
+	/* Two frames per level (target to im, im to top): 8 levels fit. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&st->top_events), CHIMNEY_MAX_DEPTH / 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&st->top_nested_refused), 1);
+	KUNIT_EXPECT_EQ(test, ct_rule(CHIMNEY_RULE_TOO_DEEP), before + 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&st->im[0].forward_errors), 0);
+}
+
+/*
  * Issue item 13: a target completing its terminate from inside an RCU
  * read section (an atomic context the API allows): the layers above are
  * still called in process context.
@@ -829,6 +867,7 @@ static struct kunit_case chimney_lifetime_cases[] = {
 	KUNIT_CASE(chimney_lifetime_forward_across_terminate),
 	KUNIT_CASE(chimney_lifetime_hw_failure_vs_terminate),
 	KUNIT_CASE(chimney_lifetime_irqs_disabled),
+	KUNIT_CASE(chimney_lifetime_nested_events),
 	KUNIT_CASE(chimney_lifetime_complete_in_rcu),
 	{}
 };

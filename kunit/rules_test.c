@@ -16,7 +16,7 @@
 
 static s64 ct_rule(enum chimney_rule rule)
 {
-	return chimney_stats_read(&chimney_global_stats, rules[rule]);
+	return chimney_stats_read(chimney_global_stats, rules[rule]);
 }
 
 /* Raise from the target on @tc and expect @err, counted under @rule. */

@@ -80,6 +80,7 @@ struct ct_stack {
 	bool complete_in_rcu;		/* target completes inside rcu_read_lock() */
 	atomic_t tconns;		/* contexts the target holds */
 	atomic_t top_events;		/* events the top received */
+	atomic_t top_nested_refused;	/* -ELOOP seen by ct_nested_raise() */
 	bool top_atomic;		/* a process-context op ran atomic */
 	struct ct_tconn *pending_initiate;
 	struct ct_tconn *pending_terminate;

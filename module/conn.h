@@ -107,10 +107,16 @@ struct chimney_conn {
 	bool term_start;		/* complete_work starts a partial terminate */
 	bool drained;			/* rundown done: no upcall can start */
 	bool in_table;
-	struct work_struct complete_work;
-
 	struct chimney_conn *drain_next; /* stack->drain_lock */
-	struct rcu_head rcu;
+	/*
+	 * complete_work is never queued once the last reference can go
+	 * (the connection is unlinked only after the last completion), and
+	 * the free waits for a grace period: one may reuse the other.
+	 */
+	union {
+		struct work_struct complete_work;
+		struct rcu_head rcu;
+	};
 	struct chimney_hop hops[] __counted_by(nr_hops);
 };
 

@@ -36,7 +36,7 @@ DEFINE_SHOW_ATTRIBUTE(version);
 
 static int stats_show(struct seq_file *m, void *v)
 {
-	chimney_stats_show(m, &chimney_global_stats);
+	chimney_stats_show(m, chimney_global_stats);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

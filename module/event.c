@@ -33,6 +33,8 @@ static int chimney_rule_errno(enum chimney_rule rule)
 		return -ENOENT;
 	case CHIMNEY_RULE_HARDIRQ:
 		return -EPERM;
+	case CHIMNEY_RULE_TOO_DEEP:
+		return -ELOOP;
 	default:
 		return -EPROTO;
 	}
@@ -151,14 +153,48 @@ static enum chimney_rule chimney_forward_check(struct chimney_conn *conn,
 	struct chimney_upcalls *up = this_cpu_ptr(&chimney_upcalls);
 	struct chimney_upcall *f;
 
-	if (!up->depth || up->depth >= CHIMNEY_MAX_DEPTH)
+	if (!up->depth)
 		return CHIMNEY_RULE_FORWARD_MISMATCH;
+	if (up->depth >= CHIMNEY_MAX_DEPTH)
+		return CHIMNEY_RULE_TOO_DEEP;
 	f = &up->frame[up->depth - 1];
 	if (f->conn != conn || f->index != index + 1 || f->forwarded ||
 	    f->type != type || f->info != info)
 		return CHIMNEY_RULE_FORWARD_MISMATCH;
 	f->forwarded = true;
 	return CHIMNEY_RULE_NONE;
+}
+
+/*
+ * The forward of an intermediate layer from inside its event op, where BH
+ * is already off: the innermost upcall frame of this CPU is the event it
+ * handles, and that upcall keeps the connection alive, so the handle is
+ * only compared with the frame before anything behind it is read. Return
+ * false for the full path to check (and reject) whatever does not match.
+ */
+static bool chimney_forward_fast(struct chimney_layer *layer,
+				 struct chimney_offload_handle *upper,
+				 u32 type, u32 info)
+{
+	struct chimney_upcalls *up = this_cpu_ptr(&chimney_upcalls);
+	struct chimney_upcall *f;
+	struct chimney_conn *conn;
+	unsigned int index;
+	void *tag;
+
+	if (!up->depth || up->depth >= CHIMNEY_MAX_DEPTH)
+		return false;
+	f = &up->frame[up->depth - 1];
+	tag = smp_load_acquire(&upper->chimney_reserved);
+	conn = chimney_tag_conn(tag);
+	index = chimney_tag_index(tag);
+	if (!tag || f->conn != conn || f->index != index + 1 ||
+	    f->forwarded || f->type != type || f->info != info ||
+	    conn->hops[index + 1].layer != layer)
+		return false;
+	f->forwarded = true;
+	chimney_upcall(conn, index, upper, type, info);
+	return true;
 }
 
 /**
@@ -182,7 +218,9 @@ static enum chimney_rule chimney_forward_check(struct chimney_conn *conn,
  * -ENOENT for a handle with no live connection, -EPROTO for an event the
  * connection's state does not allow or a forward that is not the event
  * being handled, -EPERM from hard interrupt or NMI context or with
- * interrupts disabled.
+ * interrupts disabled, -ELOOP for indications nested CHIMNEY_MAX_DEPTH
+ * deep on one CPU (a target raising from inside the upcalls of its own
+ * events).
  */
 int chimney_indicate_event(struct chimney_layer *layer,
 			   struct chimney_offload_handle *upper,
@@ -205,6 +243,10 @@ int chimney_indicate_event(struct chimney_layer *layer,
 	if (!layer || !upper)
 		return chimney_reject(layer, NULL, CHIMNEY_RULE_UNKNOWN_HANDLE,
 				      type, info);
+
+	if (layer->role != CHIMNEY_LAYER_TARGET && softirq_count() &&
+	    chimney_forward_fast(layer, upper, type, info))
+		return 0;
 
 	/* BH off is the RCU read side that keeps a connection's memory. */
 	local_bh_disable();
@@ -233,6 +275,15 @@ int chimney_indicate_event(struct chimney_layer *layer,
 		chimney_upcall(conn, index, upper, type, info);
 		local_bh_enable();
 		return 0;
+	}
+
+	/*
+	 * A target may raise from inside an upcall (a layer's event op that
+	 * drives it): bounded, or the frames of this CPU would overflow.
+	 */
+	if (this_cpu_read(chimney_upcalls.depth) >= CHIMNEY_MAX_DEPTH) {
+		rule = CHIMNEY_RULE_TOO_DEEP;
+		goto reject;
 	}
 
 	/* Check, record and enter the upcall in one step. */

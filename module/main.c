@@ -17,6 +17,7 @@
 #include "notify.h"
 #include "offload.h"
 #include "stack.h"
+#include "target.h"
 #include "version.h"
 
 static int __init chimney_init(void)
@@ -26,6 +27,9 @@ static int __init chimney_init(void)
 	err = chimney_table_init();
 	if (err)
 		goto err_table;
+	err = chimney_target_init();
+	if (err)
+		goto err_target;
 	err = chimney_offload_init();
 	if (err)
 		goto err_offload;
@@ -45,6 +49,8 @@ err_notify:
 err_debugfs:
 	chimney_offload_exit();
 err_offload:
+	chimney_target_exit();
+err_target:
 	chimney_table_exit();
 err_table:
 	return err;
@@ -56,8 +62,9 @@ static void __exit chimney_exit(void)
 	chimney_devices_exit();
 	chimney_debugfs_exit();
 	chimney_offload_exit();
+	chimney_target_exit();
 	chimney_stack_exit();
-	/* kfree_rcu() of connections and stacks must finish before the table. */
+	/* The RCU frees of connections and stacks run before their caches go. */
 	rcu_barrier();
 	chimney_table_exit();
 	pr_info("unloaded\n");

@@ -15,7 +15,8 @@
 #include "compat.h"
 #include "stats.h"
 
-DEFINE_PER_CPU(struct chimney_stats, chimney_global_stats);
+static DEFINE_PER_CPU(struct chimney_stats, chimney_global_pcpu);
+struct chimney_stats __percpu *const chimney_global_stats = &chimney_global_pcpu;
 EXPORT_SYMBOL_IF_KUNIT(chimney_global_stats);
 
 static const char * const chimney_rule_names[__CHIMNEY_RULE_MAX] = {
@@ -31,6 +32,7 @@ static const char * const chimney_rule_names[__CHIMNEY_RULE_MAX] = {
 	[CHIMNEY_RULE_FORWARD_MISMATCH]		= "forward_mismatch",
 	[CHIMNEY_RULE_BAD_COMPLETION]		= "bad_completion",
 	[CHIMNEY_RULE_HARDIRQ]			= "hardirq",
+	[CHIMNEY_RULE_TOO_DEEP]			= "too_deep",
 };
 
 static const char * const chimney_event_names[CHIMNEY_EVENT_MAX + 1] = {

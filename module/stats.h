@@ -24,6 +24,7 @@ enum chimney_rule {
 	CHIMNEY_RULE_FORWARD_MISMATCH,
 	CHIMNEY_RULE_BAD_COMPLETION,
 	CHIMNEY_RULE_HARDIRQ,
+	CHIMNEY_RULE_TOO_DEEP,
 	__CHIMNEY_RULE_MAX,
 };
 
@@ -41,7 +42,7 @@ struct chimney_stats {
 	u64 live;
 };
 
-DECLARE_PER_CPU(struct chimney_stats, chimney_global_stats);
+extern struct chimney_stats __percpu *const chimney_global_stats;
 
 const char *chimney_rule_name(enum chimney_rule rule);
 const char *chimney_event_name(u32 type);
@@ -56,7 +57,7 @@ void chimney_stats_rule(struct chimney_stats __percpu *dev, enum chimney_rule ru
 #define chimney_stats_add(dev, field, v)				\
 	do {								\
 		struct chimney_stats __percpu *__s = (dev);		\
-		this_cpu_add(chimney_global_stats.field, (v));		\
+		this_cpu_add(chimney_global_stats->field, (v));		\
 		if (__s)						\
 			this_cpu_add(__s->field, (v));			\
 	} while (0)

@@ -28,21 +28,24 @@
 #include "compat.h"
 #include "target.h"
 
+/* 80 bytes, from its own cache: there may be a million of them. */
 struct chimney_target_conn {
 	struct chimney_offload_handle *upper;
 	u64 id;
-	unsigned int family;		/* index into stats[] */
+	u64 rate;			/* path rate, bytes per second */
+	unsigned long backlog_at;	/* jiffies of the last indication */
+	struct list_head pending_node;	/* t->backlog_pending, or empty */
 	union chimney_addr saddr;	/* local address, for invalidation */
+	u32 rtt_us;
+	u32 backlog;			/* last indicated; 0: none yet */
+	u32 backlog_pending;		/* rate-limited, sent by backlog_work */
+	u8 family;			/* index into stats[] */
 	bool offloaded;			/* initiate completed */
 	bool terminating;
 	bool hw_failed;
-	u64 rate;			/* path rate, bytes per second */
-	u32 rtt_us;
-	u32 backlog;			/* last indicated; 0: none yet */
-	unsigned long backlog_at;	/* jiffies of that indication */
-	u32 backlog_pending;		/* rate-limited, sent by backlog_work */
-	struct list_head pending_node;	/* t->backlog_pending, or empty */
 };
+
+static struct kmem_cache *chimney_target_conn_cache;
 
 struct chimney_target_op {
 	struct list_head node;
@@ -105,7 +108,7 @@ static void chimney_target_finish_initiate(struct chimney_target *t,
 	spin_unlock_bh(&t->lock);
 	chimney_initiate_offload_complete(&t->layer, tc->upper, status);
 	if (status)
-		kfree(tc);
+		kmem_cache_free(chimney_target_conn_cache, tc);
 }
 
 static void chimney_target_finish_terminate(struct chimney_target *t,
@@ -121,7 +124,7 @@ static void chimney_target_finish_terminate(struct chimney_target *t,
 	t->stats[tc->family].currently_established--;
 	spin_unlock_bh(&t->lock);
 	/* Our context is gone once we complete: free it first. */
-	kfree(tc);
+	kmem_cache_free(chimney_target_conn_cache, tc);
 	chimney_terminate_offload_complete(&t->layer, upper, status);
 }
 
@@ -210,7 +213,7 @@ static int chimney_target_initiate(struct chimney_layer *layer,
 	unsigned int delay;
 	int status, err;
 
-	tc = kzalloc(sizeof(*tc), GFP_KERNEL);
+	tc = kmem_cache_zalloc(chimney_target_conn_cache, GFP_KERNEL);
 	if (!tc)
 		return -ENOMEM;
 	tc->upper = upper;
@@ -223,13 +226,13 @@ static int chimney_target_initiate(struct chimney_layer *layer,
 	if (!t->link_up) {
 		t->refused_down++;
 		spin_unlock_bh(&t->lock);
-		kfree(tc);
+		kmem_cache_free(chimney_target_conn_cache, tc);
 		return -ENETDOWN;
 	}
 	if (t->nr_conns >= t->knobs.capacity) {
 		t->refused_full++;
 		spin_unlock_bh(&t->lock);
-		kfree(tc);
+		kmem_cache_free(chimney_target_conn_cache, tc);
 		return -ENOSPC;
 	}
 	t->nr_conns++;
@@ -245,7 +248,7 @@ static int chimney_target_initiate(struct chimney_layer *layer,
 		spin_lock_bh(&t->lock);
 		t->nr_conns--;
 		spin_unlock_bh(&t->lock);
-		kfree(tc);
+		kmem_cache_free(chimney_target_conn_cache, tc);
 		return err;
 	}
 	/* The context is in place before the completion, as NDIS requires. */
@@ -885,3 +888,14 @@ void chimney_target_destroy(struct chimney_target *t)
 	kfree(t);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_destroy);
+
+int chimney_target_init(void)
+{
+	chimney_target_conn_cache = KMEM_CACHE(chimney_target_conn, 0);
+	return chimney_target_conn_cache ? 0 : -ENOMEM;
+}
+
+void chimney_target_exit(void)
+{
+	kmem_cache_destroy(chimney_target_conn_cache);
+}

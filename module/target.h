@@ -106,4 +106,7 @@ void chimney_target_set_link(struct chimney_target *t, bool up);
 int chimney_target_status(struct chimney_target *t, u32 status);
 unsigned int chimney_target_read_capacity(void *target);
 
+int chimney_target_init(void);
+void chimney_target_exit(void);
+
 #endif
