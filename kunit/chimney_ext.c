@@ -864,6 +864,7 @@ struct ext_storm;
 struct ext_storm_thread {
 	struct ext_storm *storm;
 	struct task_struct *task;
+	struct completion done;
 	u32 tag;
 	u64 ok, refused, skipped;
 };
@@ -901,6 +902,7 @@ static int ext_storm_fn(void *data)
 		if (!(i & 255))
 			cond_resched();
 	}
+	complete(&th->done);
 	return 0;
 }
 
@@ -929,6 +931,7 @@ static int ext_storm(struct ext_dev *ed, u32 events)
 
 		th->storm = s;
 		th->tag = i + 1;
+		init_completion(&th->done);
 		th->task = kthread_create(ext_storm_fn, th, "chimney_ext_storm/%d", i);
 		if (IS_ERR(th->task)) {
 			err = PTR_ERR(th->task);
@@ -946,6 +949,12 @@ static int ext_storm(struct ext_dev *ed, u32 events)
 	for (i = 0; i < 2; i++) {
 		if (!s->th[i].task)
 			continue;
+		/*
+		 * A kthread_stop() that comes before the thread first runs
+		 * stops it without running it (a busy host can keep a vCPU
+		 * from scheduling it for that long): wait for the work.
+		 */
+		wait_for_completion(&s->th[i].done);
 		kthread_stop(s->th[i].task);
 		put_task_struct(s->th[i].task);
 		ok += s->th[i].ok;

@@ -322,6 +322,69 @@ static void chimney_target_backlog_trailing_edge(struct kunit *test)
 	ct_tgt_done(test, cdev);
 }
 
+/*
+ * Walks of every connection of a device run in batches (BH is off under
+ * the locks they take), resuming where they stopped: more connections
+ * than one batch, each of them handled exactly once, by the trailing edge
+ * of the backlog, by an invalidate and by UPLOAD_ALL.
+ */
+#define CT_BATCH_CONNS	150
+
+static void chimney_target_batched_walks(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"),
+						2 * CT_BATCH_CONNS);
+	struct chimney_target *t = cdev->target;
+	u64 *id = kunit_kcalloc(test, CT_BATCH_CONNS, sizeof(*id), GFP_KERNEL);
+	unsigned int before = chimney_table_count();
+	u64 trailing;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, id);
+	for (i = 0; i < CT_BATCH_CONNS; i++)
+		KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 3000 + i, &id[i]), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_BACKLOG_INTERVAL,
+						      300), 0);
+	for (i = 0; i < CT_BATCH_CONNS; i++) {
+		KUNIT_ASSERT_EQ(test, chimney_target_set_path(t, id[i], 125000000, 1000), 1);
+		/* Held back: every connection sits on the pending list. */
+		KUNIT_ASSERT_EQ(test, chimney_target_set_path(t, id[i], 125000000,
+							      4000 + i), 0);
+	}
+	for (i = 0; i < CT_BATCH_CONNS; i++)
+		KUNIT_EXPECT_TRUE(test, ct_backlog_becomes(t, id[i], 125 * (4000 + i)));
+	spin_lock_bh(&t->lock);
+	trailing = t->backlog_trailing;
+	spin_unlock_bh(&t->lock);
+	KUNIT_EXPECT_EQ(test, trailing, (u64)CT_BATCH_CONNS);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(cdev->host,
+						events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]),
+			2 * CT_BATCH_CONNS);
+
+	/* Decline nothing mandatory: every one is uploaded, once. */
+	KUNIT_EXPECT_EQ(test, chimney_target_invalidate(t, AF_INET, NULL),
+			CT_BATCH_CONNS);
+	chimney_host_flush(cdev->host);
+	chimney_flush();
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), before);
+	KUNIT_EXPECT_EQ(test, chimney_host_read(cdev->host,
+						reasons[CHIMNEY_UPLOAD_INVALID_STATE]),
+			CT_BATCH_CONNS);
+
+	/* UPLOAD_ALL walks the host's list in batches too. */
+	KUNIT_ASSERT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_RESUME), 0);
+	for (i = 0; i < CT_BATCH_CONNS; i++)
+		KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 4000 + i, &id[i]), 0);
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), before + CT_BATCH_CONNS);
+	KUNIT_ASSERT_EQ(test, chimney_device_upload_all(cdev), 0);
+	chimney_host_flush(cdev->host);
+	chimney_flush();
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), before);
+	for (i = 0; i < CT_BATCH_CONNS; i++)
+		KUNIT_EXPECT_EQ(test, ct_conn_state(id[i]), CHIMNEY_CONN_TERMINATED);
+	ct_tgt_done(test, cdev);
+}
+
 struct ct_knob_writer {
 	struct chimney_target *t;
 	enum chimney_target_knob knob;
@@ -606,6 +669,7 @@ static struct kunit_case chimney_target_cases[] = {
 	KUNIT_CASE(chimney_target_stats_per_family),
 	KUNIT_CASE(chimney_target_completion_not_starved),
 	KUNIT_CASE(chimney_target_backlog_trailing_edge),
+	KUNIT_CASE_SLOW(chimney_target_batched_walks),
 	KUNIT_CASE(chimney_target_knob_writers),
 	KUNIT_CASE_PARAM(chimney_target_knob_values, ct_knob_gen_params),
 	KUNIT_CASE(chimney_target_link),

@@ -357,16 +357,35 @@ static void chimney_target_backlog_work(struct work_struct *work)
 	struct chimney_target *t = container_of(to_delayed_work(work),
 						struct chimney_target,
 						backlog_work);
-	struct chimney_target_conn *tc, *tmp;
+	struct chimney_target_conn *tc;
 	unsigned long interval, due, next = 0;
+	unsigned int batch = 0;
+	LIST_HEAD(scan);
 
+	/*
+	 * The list is taken aside and walked in batches, BH being off under
+	 * t->lock: what is not due yet goes back. Whatever happens to an
+	 * entry meanwhile (list_del_init() by set_path or a terminate) works
+	 * on whichever list it is on.
+	 */
 	spin_lock_bh(&t->lock);
-	interval = msecs_to_jiffies(t->knobs.backlog_interval_ms);
-	list_for_each_entry_safe(tc, tmp, &t->backlog_pending, pending_node) {
+	list_splice_init(&t->backlog_pending, &scan);
+	while ((tc = list_first_entry_or_null(&scan, struct chimney_target_conn,
+					      pending_node))) {
+		if (++batch % CHIMNEY_TARGET_BATCH == 0) {
+			/* What set_path adds meanwhile, it arms a run for. */
+			t->backlog_armed = false;
+			spin_unlock_bh(&t->lock);
+			cond_resched();
+			spin_lock_bh(&t->lock);
+			continue;
+		}
+		interval = msecs_to_jiffies(t->knobs.backlog_interval_ms);
 		due = tc->backlog_at + interval;
 		if (!t->dying && time_before(jiffies, due)) {
 			if (!next || time_before(due, next))
 				next = due;
+			list_move_tail(&tc->pending_node, &t->backlog_pending);
 			continue;
 		}
 		list_del_init(&tc->pending_node);
@@ -382,7 +401,9 @@ static void chimney_target_backlog_work(struct work_struct *work)
 			t->backlog_trailing++;
 		}
 	}
-	t->backlog_armed = false;
+	/* Armed since the last unlock: only ever moved earlier from here. */
+	if (batch < CHIMNEY_TARGET_BATCH)
+		t->backlog_armed = false;
 	if (next)
 		chimney_target_arm(&t->backlog_work, &t->backlog_armed,
 				   &t->backlog_due, next);
