@@ -96,11 +96,12 @@ static int ct_walk_thread(void *data)
 {
 	struct ct_walker *w = data;
 	struct chimney_conn *conn;
+	u64 id;
 
 	while (!atomic_read(&w->stop)) {
 		rcu_read_lock();
-		list_for_each_entry_rcu(conn, &w->stack->conns, stack_node)
-			w->seen += READ_ONCE(conn->id) != 0;
+		for (id = 0; (conn = chimney_conn_lookup_next(&id)); id++)
+			w->seen += conn->stack == w->stack;
 		rcu_read_unlock();
 		w->walks++;
 		cond_resched();

@@ -84,7 +84,6 @@ struct chimney_conn {
 	struct chimney_conn_key key;
 	u64 id;
 	struct chimney_stack *stack;
-	struct list_head stack_node;	/* stack->conns, RCU */
 	refcount_t ref;
 	u32 backlog;			/* last send backlog indicated */
 	atomic64_t ev;			/* CHIMNEY_EV_* and CHIMNEY_CONN_* */
@@ -107,7 +106,6 @@ struct chimney_conn {
 	bool term_start;		/* complete_work starts a partial terminate */
 	bool drained;			/* rundown done: no upcall can start */
 	bool in_table;
-	struct chimney_conn *drain_next; /* stack->drain_lock */
 	/*
 	 * complete_work is never queued once the last reference can go
 	 * (the connection is unlinked only after the last completion), and

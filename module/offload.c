@@ -43,7 +43,6 @@ static void chimney_conn_unlink(struct chimney_conn *conn)
 
 	spin_lock_bh(&stack->conns_lock);
 	chimney_table_remove(conn);
-	list_del_rcu(&conn->stack_node);
 	empty = !--stack->nr_conns;
 	chimney_stats_add(stack->stats, live, -1);
 	spin_unlock_bh(&stack->conns_lock);
@@ -228,7 +227,6 @@ int chimney_offload_initiate(struct chimney_layer *top,
 	spin_lock_bh(&stack->conns_lock);
 	err = stack->draining ? -ENETDOWN : chimney_table_insert(conn);
 	if (!err) {
-		list_add_tail_rcu(&conn->stack_node, &stack->conns);
 		stack->nr_conns++;
 		chimney_stats_add(stack->stats, live, 1);
 	}

@@ -112,7 +112,6 @@ static struct chimney_stack *chimney_stack_create(struct net_device *dev)
 	netdev_hold(dev, &stack->dev_tracker, GFP_KERNEL);
 	refcount_set(&stack->ref, 1);
 	INIT_LIST_HEAD(&stack->layers);
-	INIT_LIST_HEAD(&stack->conns);
 	spin_lock_init(&stack->conns_lock);
 	mutex_init(&stack->drain_lock);
 	list_add_tail(&stack->node, &chimney_stacks);
@@ -164,37 +163,48 @@ static void chimney_stack_drain_end(struct chimney_stack *stack)
 	spin_unlock_bh(&stack->conns_lock);
 }
 
+/* Connections a drain pass takes references on per RCU section. */
+#define CHIMNEY_DRAIN_BATCH	32
+
 /*
- * One pass: start the terminate of every connection offloaded now. The
- * list is walked once under RCU, collecting references, and the
- * terminates run afterwards in process context: O(N) whatever the
- * completions do meanwhile. Return: how many a layer refused.
+ * One pass: start the terminate of every connection of @stack offloaded
+ * now. The id index is walked in order, a batch of references at a time
+ * under RCU, the terminates running in between in process context: O(N)
+ * whatever the completions do meanwhile, and no lock held while a layer
+ * is called. Return: how many a layer refused.
  */
 static unsigned int chimney_stack_drain_pass(struct chimney_stack *stack)
 {
-	struct chimney_conn *conn, *head = NULL;
-	unsigned int refused = 0, n = 0;
+	struct chimney_conn *batch[CHIMNEY_DRAIN_BATCH], *conn;
+	unsigned int refused = 0, n, i;
+	bool more = true;
+	u64 id = 0;
 	int err;
 
-	rcu_read_lock();
-	list_for_each_entry_rcu(conn, &stack->conns, stack_node) {
-		if (chimney_conn_state(conn) != CHIMNEY_CONN_OFFLOADED ||
-		    !refcount_inc_not_zero(&conn->ref))
-			continue;
-		conn->drain_next = head;
-		head = conn;
-	}
-	rcu_read_unlock();
+	while (more) {
+		n = 0;
+		rcu_read_lock();
+		while (n < CHIMNEY_DRAIN_BATCH) {
+			conn = chimney_conn_lookup_next(&id);
+			if (!conn) {
+				more = false;
+				break;
+			}
+			id = conn->id + 1;
+			if (conn->stack == stack &&
+			    chimney_conn_state(conn) == CHIMNEY_CONN_OFFLOADED &&
+			    refcount_inc_not_zero(&conn->ref))
+				batch[n++] = conn;
+		}
+		rcu_read_unlock();
 
-	while (head) {
-		conn = head;
-		head = conn->drain_next;
-		err = chimney_conn_terminate(conn);
-		if (err && err != -EALREADY && err != -EBUSY)
-			refused++;
-		chimney_conn_put(conn);
-		if (!(++n % 64))
-			cond_resched();
+		for (i = 0; i < n; i++) {
+			err = chimney_conn_terminate(batch[i]);
+			if (err && err != -EALREADY && err != -EBUSY)
+				refused++;
+			chimney_conn_put(batch[i]);
+		}
+		cond_resched();
 	}
 	return refused;
 }

@@ -14,10 +14,11 @@
 struct chimney_conn;
 
 /*
- * The layers bound to one net_device, top to bottom, and the connections
- * offloaded through them. The layer list only changes while the stack
- * carries no connection (a drain holds new initiates off), so a connection
- * can record its layers once.
+ * The layers bound to one net_device, top to bottom, and how many
+ * connections are offloaded through them (the connections themselves are
+ * found through the table's id index). The layer list only changes while
+ * the stack carries no connection (a drain holds new initiates off), so a
+ * connection can record its layers once.
  *
  * Lifetime: chimney_stacks holds one reference and the device reference,
  * dropped together when the last layer leaves or the device goes away;
@@ -31,8 +32,7 @@ struct chimney_stack {
 	unsigned int depth;
 	refcount_t ref;
 
-	spinlock_t conns_lock;		/* conns, nr_conns, draining */
-	struct list_head conns;
+	spinlock_t conns_lock;		/* nr_conns, draining */
 	unsigned int nr_conns;
 	unsigned int draining;		/* drains under way: no new initiates */
 	bool drain_kick;		/* a connection became offloaded */
