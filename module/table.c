@@ -10,6 +10,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/log2.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -73,15 +74,11 @@ struct chimney_conn *chimney_conn_alloc(unsigned int nr_hops)
 
 	if (nr_hops <= CHIMNEY_CACHED_HOPS)
 		conn = kmem_cache_zalloc(chimney_conn_cache, GFP_KERNEL);
-	else
-		conn = kzalloc(struct_size(conn, hops, nr_hops), GFP_KERNEL);
+	else	/* kmalloc aligns power-of-two sizes naturally */
+		conn = kzalloc(roundup_pow_of_two(struct_size(conn, hops, nr_hops)),
+			       GFP_KERNEL);
 	if (!conn)
 		return NULL;
-	/* kmalloc objects of this size are aligned at least this much. */
-	if (WARN_ON_ONCE((unsigned long)conn & (CHIMNEY_CONN_ALIGN - 1))) {
-		kfree(conn);
-		return NULL;
-	}
 	conn->nr_hops = nr_hops;
 	return conn;
 }
