@@ -49,6 +49,10 @@ mkdir -p "$out/src"
 rsync -a --exclude .git --exclude '*.o' --exclude '*.ko' "$top/" "$out/src/"
 make -s -C "$out/src" KDIR="$kdir" modules >/dev/null
 
+# Under TCG each vCPU is a host thread: whatever else runs on the host (other
+# VMs) shows in the figures, most in two_cpus_vs_one.
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+vms0=$(pgrep -c qemu-system || true)
 start=$(date +%s)
 CHIMNEY_VMTEST_TIMEOUT=900 "$here/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" \
 	-t "$timeout" -m 6G -o "$out/run" -v "$here/vmtests-bench" \
@@ -60,6 +64,7 @@ rc=0
 	> "$out/verdict.txt" 2>&1 || rc=$?
 
 echo "bench: $scale, accelerator $(cat "$out/run/accel" 2>/dev/null || echo ?), $(nproc) host CPUs, VM run $(($(date +%s) - start))s, kernel $(basename "$kdir")"
+echo "bench: host load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; other QEMU processes at the start: $vms0"
 # The KTAP (ttyS1) only: KUnit logs and vm test output, never the console.
 grep -o '[#:] \(figure\|bench\): .*' "$out/run/result.clean" | cut -c3- > "$out/figures.txt" || true
 cat "$out/figures.txt"
