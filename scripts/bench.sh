@@ -52,7 +52,7 @@ make -s -C "$out/src" KDIR="$kdir" modules >/dev/null
 # Under TCG each vCPU is a host thread: whatever else runs on the host (other
 # VMs) shows in the figures, most in two_cpus_vs_one.
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-vms0=$(pgrep -c qemu-system || true)
+vms0=$(pgrep -cx 'qemu-system-x86' || true)
 start=$(date +%s)
 CHIMNEY_VMTEST_TIMEOUT=900 "$here/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" \
 	-t "$timeout" -m 6G -o "$out/run" -v "$here/vmtests-bench" \
