@@ -31,7 +31,7 @@ out=${CHIMNEY_OUT:-$HOME/.cache/chimney/out}/bench
 case "$scale" in
 full)
 	sizes=1000,100000,1000000
-	params="lookup_conns=$sizes upload_conns=100000 upload_rounds=3 hold_conns=1000000 events=200000 rounds=9"
+	params="lookup_conns=$sizes upload_conns=100000 upload_rounds=3 hold_conns=1000000 events=200000 rounds=11"
 	timeout=1800 ;;
 small)
 	sizes=1000,10000
