@@ -16,7 +16,7 @@
 #   CHIMNEY_SKIP_SELFTEST=1 skip the harness self-test (quick dev loop)
 #   CHIMNEY_SKIP_LINT=1     skip scripts/lint.sh
 #   CHIMNEY_SKIP_STOCK=1    skip scripts/stock.sh (Debian 6.1/6.12 in QEMU, dkms)
-#   CHIMNEY_SKIP_BENCH=1    skip scripts/bench.sh (a million connections)
+#   CHIMNEY_SKIP_BENCH=1    skip scripts/bench.sh (BENCH_SCALE=small: the bounded benchmark)
 #   CHIMNEY_ACCEL=kvm|tcg   skip the KVM probe;  CHIMNEY_VERBOSE=1 stream the console
 set -euo pipefail
 
@@ -132,20 +132,20 @@ if [ "${CHIMNEY_SKIP_STOCK:-0}" != 1 ] && [ -x "$top/scripts/stock.sh" ]; then
 	failed=$((failed + f))
 fi
 
-# --- scale: a million connections on one device (scripts/bench.sh) -------------------
-# Under KASAN+lockdep+kmemleak in TCG a connection costs about a millisecond,
-# so the debug run above uses 50000; the million runs on the same kernel
-# without the debug set and prints the README's figure.
+# --- the benchmark, bounded (scripts/bench.sh, BENCH_SCALE=small) -------------------
+# The non-debug kernel, chimney_bench.ko at 1,000 / 10,000 connections: proves
+# `make bench` runs and prints every figure (a couple of minutes); the full
+# form with a million connections is `make bench`. Figures are not judged.
 if [ "${CHIMNEY_SKIP_BENCH:-0}" != 1 ]; then
-	echo "check: a million connections on one device (CHIMNEY_SKIP_BENCH=1 skips it)"
-	if CHIMNEY_ACCEL=$(cat "$out/run/accel" 2>/dev/null || true) CHIMNEY_OUT="$out" \
-		"$top/scripts/bench.sh" > "$out/bench.txt" 2>&1; then
-		grep '^bench: figure' "$out/bench.txt" || true
-		echo "chimney_scale: 1 passed, 0 failed"
+	echo "check: the benchmark, bounded (CHIMNEY_SKIP_BENCH=1 skips it)"
+	if BENCH_SCALE=small CHIMNEY_ACCEL=$(cat "$out/run/accel" 2>/dev/null || true) \
+		CHIMNEY_OUT="$out" "$top/scripts/bench.sh" > "$out/bench.txt" 2>&1; then
+		grep '^figure: ' "$out/bench.txt" || true
+		echo "chimney_bench: 1 passed, 0 failed"
 		passed=$((passed + 1))
 	else
-		tail -n 20 "$out/bench.txt"
-		problem "a million connections on one device (scripts/bench.sh; $out/bench.txt)"
+		tail -n 40 "$out/bench.txt"
+		problem "the benchmark, bounded (BENCH_SCALE=small scripts/bench.sh; $out/bench.txt)"
 		failed=$((failed + 1))
 	fi
 fi
