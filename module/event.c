@@ -185,7 +185,8 @@ static bool chimney_forward_fast(struct chimney_layer *layer,
 	if (!up->depth || up->depth >= CHIMNEY_MAX_DEPTH)
 		return false;
 	f = &up->frame[up->depth - 1];
-	tag = smp_load_acquire(&upper->chimney_reserved);
+	/* Only followed if it is the frame's connection, published long ago. */
+	tag = READ_ONCE(upper->chimney_reserved);
 	conn = chimney_tag_conn(tag);
 	index = chimney_tag_index(tag);
 	if (!tag || f->conn != conn || f->index != index + 1 ||
