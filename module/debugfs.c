@@ -84,8 +84,9 @@ static void chimney_conn_show(struct seq_file *m, struct chimney_conn *conn)
 /*
  * The connection lists: all devices (inode data NULL) or one. A walk in id
  * order under RCU, resuming each read() where the last one stopped: a full
- * listing is O(N), and a reader holds no lock an initiate needs. Memory
- * stays valid under RCU even for a connection that is going away.
+ * listing is O(N). Memory stays valid under RCU even for a connection that
+ * is going away; chimney_stacks_lock keeps its device referenced (a stack
+ * lets its device go under it), held for one seq_file buffer at a time.
  */
 struct chimney_conns_iter {
 	struct chimney_device *only;
@@ -124,6 +125,7 @@ static void *conns_start(struct seq_file *m, loff_t *pos)
 	struct chimney_conn *conn = NULL;
 	loff_t i;
 
+	mutex_lock(&chimney_stacks_lock);
 	rcu_read_lock();
 	if (!*pos)
 		return SEQ_START_TOKEN;
@@ -157,6 +159,7 @@ static void conns_stop(struct seq_file *m, void *v)
 	__releases(RCU)
 {
 	rcu_read_unlock();
+	mutex_unlock(&chimney_stacks_lock);
 }
 
 static int conns_show(struct seq_file *m, void *v)

@@ -220,7 +220,7 @@ int chimney_offload_initiate(struct chimney_layer *top,
 	INIT_WORK(&conn->complete_work, chimney_complete_work);
 	err = chimney_table_reserve(conn);
 	if (err) {
-		kfree(conn);
+		chimney_conn_put(conn);
 		goto unlock;
 	}
 
