@@ -117,9 +117,14 @@ if [ "${CHIMNEY_SKIP_UNLOAD:-0}" != 1 ]; then
 	seed=${CHIMNEY_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 	bins=()
 	for b in "$out"/bin/chimney-*; do bins+=(-b "$b"); done
-	CHIMNEY_VMTEST_TIMEOUT=${CHIMNEY_UNLOAD_VMTEST_TIMEOUT:-900} \
+	# Under TCG with the debug kernel: cycles ~8 s each, the fuzzer ~300
+	# writes/s (slower in its checked rounds), churn as asked, fail-nth
+	# a few minutes; the VM's timeout follows the sizes asked for.
+	unload_timeout=$((${CHIMNEY_UNLOAD_CYCLES:-100} * 12 + ${CHIMNEY_FUZZ_WRITES:-100000} / 100 +
+		${STRESS_SECONDS:-60} * 2 + 1800))
+	CHIMNEY_VMTEST_TIMEOUT=${CHIMNEY_UNLOAD_VMTEST_TIMEOUT:-1800} \
 		"$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/unload" \
-		-m 2G -v "$out/unload-tests" "${bins[@]}" \
+		-t "$unload_timeout" -m 2G -v "$out/unload-tests" "${bins[@]}" \
 		--append "chimney.vmsuite=chimney_unload chimney.unload_cycles=${CHIMNEY_UNLOAD_CYCLES:-100} chimney.unload_seed=$seed chimney.fuzz_writes=${CHIMNEY_FUZZ_WRITES:-100000} chimney.fuzz_seed=$seed chimney.stress_seconds=${STRESS_SECONDS:-60} chimney.stress_seed=$seed" \
 		"${unload_mods[@]}" > "$out/unload.log" 2>&1 &
 	unload_pid=$!

@@ -42,7 +42,7 @@ mkdir -p "$out/stress-tests"
 cp "$top/scripts/vmtests-unload/lib.inc" "$out/stress-tests/"
 for t in "${tests[@]}"; do cp "$top/scripts/vmtests-unload/$t" "$out/stress-tests/"; done
 # The VM gets the whole run plus the boot; each test may take all of it.
-budget=$((secs + writes / 100 + cycles * 4 + 600))
+budget=$((secs * 2 + writes / 100 + cycles * 12 + 900))
 echo "stress: $what (seconds $secs, writes $writes, cycles $cycles, seed $seed), VM timeout ${budget}s"
 CHIMNEY_VMTEST_TIMEOUT=$budget "$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" \
 	-o "$out/stress" -t $((budget + 120)) -m 2G -v "$out/stress-tests" \
