@@ -337,7 +337,7 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static double slowest_net;
+static double slowest_net, slowest_extdel;
 static unsigned int slowest_kind;
 
 static void *net_worker(void *arg)
@@ -421,7 +421,16 @@ static void *ext_worker(void *arg)
 			default: break;	/* the device goes with everything live */
 			}
 		}
-		sh("ip link del xte0");
+		{
+			double t = now();
+
+			sh("ip link del xte0");
+			t = now() - t;
+			if (t > slowest_extdel)
+				slowest_extdel = t;
+			if (t > 10)
+				finding("ip link del xte0 (chimney_ext stack, connections live) took %.1f s", t);
+		}
 		add(O_EXT);
 		pthread_rwlock_unlock(&gate);
 		usleep(below(&r, 100000));
@@ -620,9 +629,9 @@ int main(int argc, char **argv)
 		}
 	}
 	check_books("at the end");
-	printf("chimney-churn: seed %" PRIu64 ": %.0f s of churn: %ld commands (%ld accepted), %ld knob writes, %ld debugfs reads, %ld device operations (slowest: kind %u, %.1f s), %ld chimney_ext stack cycles (%ld storms), %ld invariant checks (most connections live at one: %lld, events accepted and delivered at the end: %lld)\n",
+	printf("chimney-churn: seed %" PRIu64 ": %.0f s of churn: %ld commands (%ld accepted), %ld knob writes, %ld debugfs reads, %ld device operations (slowest: kind %u, %.1f s), %ld chimney_ext stack cycles (%ld storms, slowest ip link del %.1f s), %ld invariant checks (most connections live at one: %lld, events accepted and delivered at the end: %lld)\n",
 	       seed, now() - t0, ops[O_CMD], ops[O_CMD_OK], ops[O_KNOB], ops[O_READ],
-	       ops[O_NET], slowest_kind, slowest_net, ops[O_EXT], ops[O_STORM], ops[O_CHECK],
+	       ops[O_NET], slowest_kind, slowest_net, ops[O_EXT], ops[O_STORM], slowest_extdel, ops[O_CHECK],
 	       max_live, events_seen);
 	/* No device reference left behind: every device goes promptly. */
 	for (i = 0; i < 3; i++) {
