@@ -1079,7 +1079,9 @@ static bool errno_allowed(const struct wr *w, int err)
 	case ERANGE:		/* kstrtoll() overflow in a knob */
 		return w->target == 1;
 	case EIO:		/* a knob file whose device went meanwhile */
-		return w->target == 1;
+		if (w->target == 1)
+			return true;
+		break;
 	case ENAMETOOLONG:	/* the devices parameter */
 		return w->target == 2;
 	case 1001:		/* short write: sysfs takes one page */
