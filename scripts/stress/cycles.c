@@ -282,7 +282,10 @@ static void *churner(void *arg)
 {
 	(void)arg;
 	while (firing) {
-		run("ip link add cycc type dummy 2>/dev/null && ip link set cycc up; ip link del cycc 2>/dev/null");
+		run("ip link add cycc type dummy 2>/dev/null && ip link set cycc up");
+		if (!firing)
+			break;
+		run("ip link del cycc 2>/dev/null");
 		churns++;
 	}
 	return NULL;
@@ -405,7 +408,14 @@ int main(int argc, char **argv)
 		usleep(50000 + below(250000));
 
 		if (hold) {
-			/* A file held open pins the module: refused, nothing changes. */
+			/*
+			 * A file held open pins the module: refused, nothing
+			 * changes. The fire stops first, or it would change
+			 * things itself.
+			 */
+			firing = false;
+			for (i = 0; i < 4; i++)
+				pthread_join(th[i], NULL);
 			static const char *const files[] = { D "/stats",
 				D "/devices/cyca/stats", D "/connections", D "/command" };
 			const char *f = files[below(4)];
@@ -415,6 +425,25 @@ int main(int argc, char **argv)
 				die("cycle %ld: open %s: %s", cyc, f, strerror(errno));
 			if (with_ext)
 				rmmod_retry("chimney_ext", &refused);
+			{
+				double end = now() + 10;
+				char *c;
+
+				/* uploads the fire asked for finish first */
+				for (;;) {
+					int fd2 = open(D "/devices/cyca/connections", O_RDONLY);
+					char b[8192] = "";
+
+					if (fd2 >= 0) {
+						(void)!read(fd2, b, sizeof(b) - 1);
+						close(fd2);
+					}
+					c = strstr(b, " terminating ");
+					if (!c || now() > end)
+						break;
+					usleep(20000);
+				}
+			}
 			before = count_lines(D "/devices/cyca/connections");
 			rc = rmmod("chimney");
 			if (rc != -EAGAIN && rc != -EBUSY && rc != -EWOULDBLOCK)
@@ -438,9 +467,11 @@ int main(int argc, char **argv)
 			slowest = now() - r0;
 		phase[2] += now() - ph;
 		ph = now();
-		firing = false;
-		for (i = 0; i < 4; i++)
-			pthread_join(th[i], NULL);
+		if (firing) {
+			firing = false;
+			for (i = 0; i < 4; i++)
+				pthread_join(th[i], NULL);
+		}
 		if (exists(D))
 			die("cycle %ld: %s left after rmmod", cyc, D);
 		if (exists("/sys/module/chimney"))
