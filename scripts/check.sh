@@ -155,6 +155,12 @@ if [ -n "$unload_pid" ]; then
 	n=$(grep -c '^FAIL: ' "$out/unload-verdict.txt" || true)
 	problems=$((problems + n))
 	[ "$rc" = 0 ] || [ "$n" != 0 ] || problem "verdict.sh failed on the unload run without saying why (exit $rc)"
+	# Which allocation call sites of module/ the fail-nth run failed.
+	if grep -q 'failnth: site ' "$out/unload/result.txt" 2>/dev/null; then
+		"$top/scripts/stress/sites.sh" "$out/unload/result.txt" "$kdir" "$ksrc" \
+			> "$out/unload-sites.txt" 2>&1 || true
+		tail -n 1 "$out/unload-sites.txt"
+	fi
 fi
 
 # --- stock Debian kernels (scripts/stock.sh: 6.1 and 6.12 in QEMU, dkms) ------------
