@@ -6,7 +6,7 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all modules modules_install clean help check demo lint bench
+.PHONY: all modules modules_install clean help check demo lint bench stress fuzz cycles
 
 all: modules
 
@@ -36,6 +36,20 @@ lint:
 bench:
 	scripts/bench.sh
 
+# Issue 11's long forms, one VM on the debug kernel each:
+# make stress STRESS_SECONDS=3600, make fuzz FUZZ_WRITES=2000000,
+# make cycles UNLOAD_CYCLES=1000 (SEED=N replays a run).
+STRESS_SECONDS ?= 60
+FUZZ_WRITES ?= 100000
+UNLOAD_CYCLES ?= 100
+export STRESS_SECONDS FUZZ_WRITES UNLOAD_CYCLES
+stress:
+	scripts/stress.sh churn
+fuzz:
+	scripts/stress.sh fuzz
+cycles:
+	scripts/stress.sh cycles
+
 help:
 	@echo 'chimney targets:'
 	@echo '  all / modules    build module/chimney.ko (and kunit/chimney_test.ko if'
@@ -46,5 +60,8 @@ help:
 	@echo '  demo             boot a VM and walk a scripted chimney scenario'
 	@echo '  lint             checkpatch, sparse, W=1 and kernel-doc only'
 	@echo '  bench            the figures of issue 10 against kernel baselines (README)'
+	@echo '  stress           concurrent churn with invariants, STRESS_SECONDS=60'
+	@echo '  fuzz             the fuzzer of every writable file, FUZZ_WRITES=100000'
+	@echo '  cycles           insmod/rmmod cycles under fire, UNLOAD_CYCLES=100'
 	@echo 'Kbuild help for external modules (needs KDIR) follows:'
 	-@$(MAKE) -C $(KDIR) M=$(CURDIR) help

@@ -12,7 +12,18 @@
 #   CHIMNEY_MODULES         modules to load, in order (default: module/chimney.ko
 #                           kunit/chimney_test.ko kunit/chimney_ext.ko)
 #   CHIMNEY_SKIP_UNLOAD=1   skip the unload run (load/unload cycles under fire,
-#                           scripts/vmtests-unload, a second VM next to the first)
+#                           the fuzzer; scripts/vmtests-unload, a second VM next
+#                           to the first)
+#   CHIMNEY_SKIP_CYCLES=1   skip the insmod/rmmod cycles under fire (10-cycles)
+#   CHIMNEY_SKIP_FUZZ=1     skip the fuzzer (30-fuzz)
+#   CHIMNEY_SKIP_STRESS=1   skip the concurrent churn (40-churn)
+#   STRESS_SECONDS          seconds of churn (default 60)
+#   CHIMNEY_SKIP_FAILNTH=1  skip fail-nth fault injection of every allocation
+#                           (50-failnth)
+#   CHIMNEY_UNLOAD_CYCLES   insmod/rmmod cycles (default 100)
+#   CHIMNEY_FUZZ_WRITES     fuzzed writes (default 100000)
+#   CHIMNEY_SEED            seed of the fuzzer and the cycles (default: the clock,
+#                           printed in the unload run's output)
 #   CHIMNEY_SKIP_SELFTEST=1 skip the harness self-test (quick dev loop)
 #   CHIMNEY_SKIP_LINT=1     skip scripts/lint.sh
 #   CHIMNEY_SKIP_STOCK=1    skip scripts/stock.sh (Debian 6.1/6.12 in QEMU, dkms)
@@ -86,10 +97,35 @@ done
 unload_pid=""
 if [ "${CHIMNEY_SKIP_UNLOAD:-0}" != 1 ]; then
 	echo "check: unload run in the background (CHIMNEY_SKIP_UNLOAD=1 skips it)"
-	rm -rf "$out/unload"
-	CHIMNEY_VMTEST_TIMEOUT=${CHIMNEY_UNLOAD_VMTEST_TIMEOUT:-900} \
+	rm -rf "$out/unload" "$out/unload-tests"
+	# The VM-side programs (static) and the tests not skipped.
+	if ! "$top/scripts/stress/build.sh" "$out/bin" > "$out/stress-build.log" 2>&1; then
+		cat "$out/stress-build.log"
+		problem "building the stress programs failed (scripts/stress/build.sh)"
+		finish
+	fi
+	mkdir -p "$out/unload-tests"
+	for t in "$top"/scripts/vmtests-unload/*; do
+		case "$(basename "$t")" in
+		10-cycles.sh) [ "${CHIMNEY_SKIP_CYCLES:-0}" = 1 ] && continue ;;
+		30-fuzz.sh) [ "${CHIMNEY_SKIP_FUZZ:-0}" = 1 ] && continue ;;
+		40-churn.sh) [ "${CHIMNEY_SKIP_STRESS:-0}" = 1 ] && continue ;;
+		50-failnth.sh) [ "${CHIMNEY_SKIP_FAILNTH:-0}" = 1 ] && continue ;;
+		esac
+		cp "$t" "$out/unload-tests/"
+	done
+	seed=${CHIMNEY_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+	bins=()
+	for b in "$out"/bin/chimney-*; do bins+=(-b "$b"); done
+	# Under TCG with the debug kernel: cycles ~8 s each, the fuzzer ~300
+	# writes/s (slower in its checked rounds), churn as asked, fail-nth
+	# a few minutes; the VM's timeout follows the sizes asked for.
+	unload_timeout=$((${CHIMNEY_UNLOAD_CYCLES:-100} * 12 + ${CHIMNEY_FUZZ_WRITES:-100000} / 100 +
+		${STRESS_SECONDS:-60} * 2 + 1800))
+	CHIMNEY_VMTEST_TIMEOUT=${CHIMNEY_UNLOAD_VMTEST_TIMEOUT:-1800} \
 		"$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/unload" \
-		-m 2G -v "$top/scripts/vmtests-unload" --append "chimney.vmsuite=chimney_unload" \
+		-t "$unload_timeout" -m 2G -v "$out/unload-tests" "${bins[@]}" \
+		--append "chimney.vmsuite=chimney_unload chimney.unload_cycles=${CHIMNEY_UNLOAD_CYCLES:-100} chimney.unload_seed=$seed chimney.fuzz_writes=${CHIMNEY_FUZZ_WRITES:-100000} chimney.fuzz_seed=$seed chimney.stress_seconds=${STRESS_SECONDS:-60} chimney.stress_seed=$seed" \
 		"${unload_mods[@]}" > "$out/unload.log" 2>&1 &
 	unload_pid=$!
 fi
@@ -119,6 +155,12 @@ if [ -n "$unload_pid" ]; then
 	n=$(grep -c '^FAIL: ' "$out/unload-verdict.txt" || true)
 	problems=$((problems + n))
 	[ "$rc" = 0 ] || [ "$n" != 0 ] || problem "verdict.sh failed on the unload run without saying why (exit $rc)"
+	# Which allocation call sites of module/ the fail-nth run failed.
+	if grep -q 'failnth: site ' "$out/unload/result.txt" 2>/dev/null; then
+		"$top/scripts/stress/sites.sh" "$out/unload/result.txt" "$kdir" "$ksrc" \
+			> "$out/unload-sites.txt" 2>&1 || true
+		tail -n 1 "$out/unload-sites.txt"
+	fi
 fi
 
 # --- stock Debian kernels (scripts/stock.sh: 6.1 and 6.12 in QEMU, dkms) ------------

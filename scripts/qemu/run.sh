@@ -9,6 +9,7 @@
 #   -t, --timeout SECONDS  whole-VM timeout (default: ${CHIMNEY_TIMEOUT:-1200})
 #   -m, --mem SIZE         guest memory (default: ${CHIMNEY_VM_MEM:-4G})
 #   -v, --vmtests DIR      shell tests to run in the VM (default: scripts/vmtests)
+#   -b, --bin FILE         copy FILE (a static program) to /bin in the VM; repeatable
 #   -s, --script FILE      script mode: run FILE in the VM after loading the
 #                          modules, stream its output here, exit with its status
 #   --append ARGS          extra kernel command line
@@ -38,6 +39,7 @@ script=""
 append=""
 probe_only=0
 mods=()
+bins=()
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -46,10 +48,11 @@ while [ $# -gt 0 ]; do
 	-t|--timeout) timeout=$2; shift 2 ;;
 	-m|--mem) mem=$2; shift 2 ;;
 	-v|--vmtests) vmtests=$2; shift 2 ;;
+	-b|--bin) bins+=("$2"); shift 2 ;;
 	-s|--script) script=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--probe) probe_only=1; shift ;;
-	-h|--help) sed -n '4,25p' "$0"; exit 0 ;;
+	-h|--help) sed -n '4,26p' "$0"; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) mods+=("$1"); shift ;;
 	esac
@@ -60,6 +63,9 @@ done
 [ -n "$out" ] || out=${CHIMNEY_OUT:-$HOME/.cache/chimney/out}/run
 for m in "${mods[@]}"; do
 	[ -f "${m%% *}" ] || { echo "run.sh: no such module ${m%% *}" >&2; exit 2; }
+done
+for b in "${bins[@]}"; do
+	[ -x "$b" ] || { echo "run.sh: no such program $b" >&2; exit 2; }
 done
 [ -z "$script" ] || [ -f "$script" ] || { echo "run.sh: no such script $script" >&2; exit 2; }
 
@@ -117,6 +123,9 @@ for applet in $("$root/bin/busybox" --list); do
 	ln -sf busybox "$root/bin/$applet"
 done
 copy_bin "$(command -v ip || echo /sbin/ip)" /sbin/ip
+for b in "${bins[@]}"; do
+	copy_bin "$b" "/bin/$(basename "$b")"
+done
 # The kernel opens /dev/console before /init mounts devtmpfs.
 mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 cp "$here/init" "$root/init"

@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Which allocation call sites of module/ did the fail-nth run fail? Lists
+# every call site (grep of the allocating calls), maps each failed site the
+# VM printed ("failnth: site func+0xoff/0xsize") to a source line with the
+# kernel's scripts/faddr2line, and marks each call site failed or not.
+# The module is built again with -g (KCFLAGS; GCC's code does not change
+# with -g, so the offsets match the VM's module) to have line numbers.
+# usage: scripts/stress/sites.sh RESULT.txt KDIR KSRC
+# Exit 1 if a call site was never failed.
+set -euo pipefail
+
+res=$1 kdir=$2 ksrc=$3
+top=$(cd "$(dirname "$0")/../.." && pwd)
+calls='k[mz]alloc|kcalloc|kmalloc_array|kv[mz]alloc|kvcalloc|kmem_cache_z?alloc|kstrdup|kmemdup'
+calls+='|alloc_(ordered_)?workqueue|rhashtable_init|rhashtable_(lookup_)?insert_fast'
+calls+='|xa_insert|xa_store|xa_alloc|netdev_hold|debugfs_create_(dir|file(_unsafe)?)'
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/g"
+(cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' --exclude='.*.cmd' \
+	Kbuild include module kunit) | tar -xf - -C "$tmp/g"
+make -C "$kdir" M="$tmp/g" KCFLAGS=-g modules > "$tmp/build.log" 2>&1 ||
+	{ tail -n 20 "$tmp/build.log"; exit 2; }
+ko=$tmp/g/module/chimney.ko
+# The lines faddr2line gives for each failed site (a return address: the
+# call's line or the one after it).
+sed -n 's/.*failnth: site \([^ ]*\) (first failed by \(.*\))$/\1\t\2/p' "$res" | tr -d '\r' |
+while IFS=$'\t' read -r site by; do
+	loc=$("$ksrc/scripts/faddr2line" "$ko" "$site" 2>/dev/null |
+		grep -o '/module/[^ /]*\.[ch]:[0-9]*' | head -n 1 | sed 's|^/module/||' || true)
+	echo "$site $loc $by"
+done > "$tmp/failed"
+
+total=0 hit=0 nofail=0
+while IFS=: read -r file line code; do
+	f=$(basename "$file")
+	# netdev_hold() with a sleeping gfp: ref_tracker_alloc() adds
+	# __GFP_NOFAIL, which failslab never fails (and no error exists).
+	if grep -q 'netdev_hold(.*GFP_KERNEL' <<<"$code"; then
+		nofail=$((nofail + 1))
+		printf '  %-22s cannot fail (GFP_KERNEL: ref_tracker_alloc() adds __GFP_NOFAIL)\n' "$file:$line"
+		continue
+	fi
+	total=$((total + 1))
+	by=$(awk -v f="$f" -v l="$line" '{ split($2, a, ":"); if (a[1] == f && a[2] >= l - 2 && a[2] <= l + 3) { $1 = ""; $2 = ""; sub(/^  /, ""); print; exit } }' "$tmp/failed")
+	if [ -n "$by" ]; then
+		hit=$((hit + 1))
+		printf '  %-22s failed (first by: %s)\n' "$file:$line" "$by"
+	else
+		printf '  %-22s NOT FAILED: %s\n' "$file:$line" "$(sed -n "${line}p" "$top/$file" | sed 's/^[[:space:]]*//')"
+	fi
+done < <(cd "$top" && grep -nE "\\b($calls)\\(" module/*.c | grep -vE '^[^:]*:[0-9]*:\s*\*')
+echo "sites: $hit of $total allocation call sites in module/ failed at least once ($nofail more cannot fail)"
+[ "$hit" = "$total" ]
