@@ -143,26 +143,6 @@ n=$(grep -c '^FAIL: ' "$out/verdict.txt" || true)
 problems=$((problems + n))
 [ "$rc" = 0 ] || [ "$n" != 0 ] || problem "verdict.sh failed without saying why (exit $rc)"
 
-if [ -n "$unload_pid" ]; then
-	echo "check: waiting for the unload run"
-	wait "$unload_pid" || problem "the unload run did not finish ($out/unload.log)"
-	rc=0
-	"$top/scripts/qemu/verdict.sh" -n -k "$ksrc" -s "$top/scripts/vmtests-unload/suites" \
-		"$out/unload" | tee "$out/unload-verdict.txt" || rc=$?
-	read -r p f < "$out/unload/counts" || { p=0; f=1; }
-	passed=$((passed + p))
-	failed=$((failed + f))
-	n=$(grep -c '^FAIL: ' "$out/unload-verdict.txt" || true)
-	problems=$((problems + n))
-	[ "$rc" = 0 ] || [ "$n" != 0 ] || problem "verdict.sh failed on the unload run without saying why (exit $rc)"
-	# Which allocation call sites of module/ the fail-nth run failed.
-	if grep -q 'failnth: site ' "$out/unload/result.txt" 2>/dev/null; then
-		"$top/scripts/stress/sites.sh" "$out/unload/result.txt" "$kdir" "$ksrc" \
-			> "$out/unload-sites.txt" 2>&1 || true
-		tail -n 1 "$out/unload-sites.txt"
-	fi
-fi
-
 # --- stock Debian kernels (scripts/stock.sh: 6.1 and 6.12 in QEMU, dkms) ------------
 if [ "${CHIMNEY_SKIP_STOCK:-0}" != 1 ] && [ -x "$top/scripts/stock.sh" ]; then
 	echo "check: stock kernels (CHIMNEY_SKIP_STOCK=1 skips them)"
@@ -197,7 +177,9 @@ if [ "${CHIMNEY_SKIP_SELFTEST:-0}" != 1 ]; then
 	echo "check: harness self-test (CHIMNEY_SKIP_SELFTEST=1 skips it)"
 	CHIMNEY_ACCEL=$(cat "$out/run/accel")
 	export CHIMNEY_ACCEL
-	if ! "$top/scripts/selftest/selftest.sh" -k "$kdir" -o "$out/selftest"; then
+	# Beside the unload run: one self-test VM at a time keeps to two VMs.
+	if ! "$top/scripts/selftest/selftest.sh" -k "$kdir" -o "$out/selftest" \
+		${unload_pid:+-j 1}; then
 		problem "harness self-test: the harness misjudged a deliberately broken module"
 	fi
 	ktap=$out/selftest/harness_selftest.ktap
@@ -213,4 +195,27 @@ if [ "${CHIMNEY_SKIP_SELFTEST:-0}" != 1 ]; then
 		problem "harness self-test produced no KTAP"
 	fi
 fi
+# --- the unload run's verdict -------------------------------------------------------
+# Waited for last: it runs beside the main VM, the stock kernels, the
+# benchmark and the self-test (one VM at a time then), two VMs at most.
+if [ -n "$unload_pid" ]; then
+	echo "check: waiting for the unload run"
+	wait "$unload_pid" || problem "the unload run did not finish ($out/unload.log)"
+	rc=0
+	"$top/scripts/qemu/verdict.sh" -n -k "$ksrc" -s "$top/scripts/vmtests-unload/suites" \
+		"$out/unload" | tee "$out/unload-verdict.txt" || rc=$?
+	read -r p f < "$out/unload/counts" || { p=0; f=1; }
+	passed=$((passed + p))
+	failed=$((failed + f))
+	n=$(grep -c '^FAIL: ' "$out/unload-verdict.txt" || true)
+	problems=$((problems + n))
+	[ "$rc" = 0 ] || [ "$n" != 0 ] || problem "verdict.sh failed on the unload run without saying why (exit $rc)"
+	# Which allocation call sites of module/ the fail-nth run failed.
+	if grep -q 'failnth: site ' "$out/unload/result.txt" 2>/dev/null; then
+		"$top/scripts/stress/sites.sh" "$out/unload/result.txt" "$kdir" "$ksrc" \
+			> "$out/unload-sites.txt" 2>&1 || true
+		tail -n 1 "$out/unload-sites.txt"
+	fi
+fi
+
 finish
