@@ -9,6 +9,8 @@
 #include <linux/workqueue.h>
 #include <chimney/chimney.h>
 
+#include "stats.h"
+
 /* Where the host reads the target's capacity (at RESUME). */
 typedef unsigned int (*chimney_host_capacity_fn)(void *arg);
 
@@ -19,15 +21,7 @@ struct chimney_host_pcpu {
 };
 
 /* The sum over CPUs of one of the host's per-CPU counters. */
-#define chimney_host_read(host, field)					\
-	({								\
-		struct chimney_host_pcpu __percpu *__p = (host)->pcpu;	\
-		u64 __sum = 0;						\
-		int __cpu;						\
-		for_each_possible_cpu(__cpu)				\
-			__sum += per_cpu_ptr(__p, __cpu)->field;	\
-		(s64)__sum;						\
-	})
+#define chimney_host_read(host, field) chimney_pcpu_sum((host)->pcpu, field)
 
 /* The emulated host stack: the protocol layer on top of every device. */
 struct chimney_host {

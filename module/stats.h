@@ -62,16 +62,20 @@ void chimney_stats_rule(struct chimney_stats __percpu *dev, enum chimney_rule ru
 			this_cpu_add(__s->field, (v));			\
 	} while (0)
 
-/* The sum over CPUs of one counter of @s (a per-CPU pointer). */
-#define chimney_stats_read(s, field)					\
+/* The sum over CPUs of one u64 @field of the per-CPU struct at @pcpu. */
+#define chimney_pcpu_sum(pcpu, field)					\
 	({								\
-		struct chimney_stats __percpu *__s = (s);		\
+		typeof(pcpu) __p = (pcpu);				\
 		u64 __sum = 0;						\
 		int __cpu;						\
 		for_each_possible_cpu(__cpu)				\
-			__sum += per_cpu_ptr(__s, __cpu)->field;	\
+			__sum += per_cpu_ptr(__p, __cpu)->field;	\
 		(s64)__sum;						\
 	})
+
+/* The sum over CPUs of one counter of @s (a per-CPU pointer). */
+#define chimney_stats_read(s, field)					\
+	chimney_pcpu_sum((struct chimney_stats __percpu *)(s), field)
 
 void chimney_stats_show(struct seq_file *m, struct chimney_stats __percpu *s);
 
