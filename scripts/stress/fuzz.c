@@ -1071,6 +1071,7 @@ static void undo_long_delay(const struct wr *w)
 static bool errno_allowed(const struct wr *w, int err)
 {
 	struct parsed p;
+	int malformed;
 
 	switch (-err) {
 	case 0: case EINVAL: case ENODEV: case ENOENT: case ENOSPC:
@@ -1087,7 +1088,13 @@ static bool errno_allowed(const struct wr *w, int err)
 	case 1001:		/* short write: sysfs takes one page */
 		return w->target == 2 && w->len > 4096;
 	}
-	if (w->target != 0 || cmd_malformed(w, &p))
+	/*
+	 * A form the model cannot judge (-1: embedded v4 or a zone in IPv6
+	 * text) may still be one the kernel parses: judge its errno as that
+	 * of a well-formed command, not as a refusal.
+	 */
+	malformed = cmd_malformed(w, &p);
+	if (w->target != 0 || malformed > 0)
 		return false;
 	/* attach while the device's previous stack still drains */
 	if (p.verb == 0 && err == -EBUSY)
