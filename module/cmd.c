@@ -28,7 +28,7 @@
 enum chimney_key {
 	CK_DEV, CK_SRC, CK_DST, CK_ID, CK_EVENT, CK_REASON, CK_BYTES,
 	CK_RATE, CK_RTT, CK_ACCEPT, CK_CAPACITY, CK_IN, CK_OUT, CK_RETRANS,
-	__CK_MAX,
+	CK_TARGET, __CK_MAX,
 };
 
 static const char * const chimney_key_names[__CK_MAX] = {
@@ -36,7 +36,7 @@ static const char * const chimney_key_names[__CK_MAX] = {
 	[CK_EVENT] = "event", [CK_REASON] = "reason", [CK_BYTES] = "bytes",
 	[CK_RATE] = "rate", [CK_RTT] = "rtt", [CK_ACCEPT] = "accept",
 	[CK_CAPACITY] = "capacity", [CK_IN] = "in", [CK_OUT] = "out",
-	[CK_RETRANS] = "retrans",
+	[CK_RETRANS] = "retrans", [CK_TARGET] = "target",
 };
 
 enum chimney_verb {
@@ -53,7 +53,7 @@ static const struct chimney_verb_spec {
 	unsigned long required;
 	unsigned long optional;
 } chimney_verbs[] = {
-	[CV_ATTACH]	= { "attach", K(DEV), K(CAPACITY) },
+	[CV_ATTACH]	= { "attach", K(DEV), K(CAPACITY) | K(TARGET) },
 	[CV_DETACH]	= { "detach", K(DEV), 0 },
 	[CV_OFFLOAD]	= { "offload", K(DEV) | K(SRC) | K(DST), 0 },
 	[CV_TERMINATE]	= { "terminate", K(ID), 0 },
@@ -82,6 +82,7 @@ struct chimney_cmd {
 	bool accept;
 	u32 capacity;
 	u32 in, out, retrans;
+	bool sock;			/* attach target=sock */
 };
 
 /* The last id any writer offloaded; per open file: chimney_cmd_exec_id(). */
@@ -193,6 +194,11 @@ static int chimney_parse_value(struct chimney_cmd *c, enum chimney_key key,
 	case CK_RETRANS:
 		return kstrtou32(v, 10, &c->retrans) ?
 			chimney_cmd_err(-EINVAL, "bad retrans '%s'", v) : 0;
+	case CK_TARGET:
+		if (strcmp(v, "fake") && strcmp(v, "sock"))
+			return chimney_cmd_err(-EINVAL, "target must be fake or sock");
+		c->sock = !strcmp(v, "sock");
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -247,6 +253,8 @@ static int chimney_cmd_parse(char *line, struct chimney_cmd *c)
 		if (backlog != !!(c->seen & K(BYTES)))
 			return chimney_cmd_err(-EINVAL, "bytes= goes with event=backlog only");
 	}
+	if (c->verb == CV_ATTACH && c->sock && (c->seen & K(CAPACITY)))
+		return chimney_cmd_err(-EINVAL, "capacity= goes with the fake target only");
 	if (c->verb == CV_POLICY && chimney_upload_reason_mandatory(c->reason) &&
 	    !c->accept)
 		return chimney_cmd_err(-EINVAL, "%s is mandatory and cannot be declined",
@@ -300,7 +308,7 @@ static struct chimney_device *chimney_cmd_conn_device(u64 id,
 	if (!conn)
 		return NULL;
 	list_for_each_entry(cdev, &chimney_devices, node) {
-		if (cdev->target->layer.stack == conn->stack) {
+		if (cdev->host->layer.stack == conn->stack) {
 			*connp = conn;
 			return cdev;
 		}
@@ -326,6 +334,12 @@ static int chimney_cmd_run_conn(struct chimney_cmd *c)
 	if (!cdev)
 		return chimney_cmd_err(-ENOENT, "no connection %llu", c->id);
 
+	/* The socket target raises from what happens on its sockets only. */
+	if (c->verb != CV_TERMINATE && !cdev->target) {
+		chimney_conn_put(conn);
+		return chimney_cmd_err(-EOPNOTSUPP, "%s: connection %llu is socket-backed",
+				       chimney_verbs[c->verb].name, c->id);
+	}
 	switch (c->verb) {
 	case CV_TERMINATE:
 		err = chimney_conn_terminate(conn);
@@ -372,9 +386,12 @@ static int chimney_cmd_run(struct chimney_cmd *c, u64 *idp)
 		dev = dev_get_by_name(chimney_cmd_net(), c->dev);
 		if (!dev)
 			return chimney_cmd_err(-ENODEV, "no device %s", c->dev);
-		err = chimney_device_attach(dev, c->seen & K(CAPACITY) ?
-					    c->capacity :
-					    CHIMNEY_TARGET_DEFAULT_CAPACITY);
+		if (c->sock)
+			err = chimney_device_attach_sock(dev);
+		else
+			err = chimney_device_attach(dev, c->seen & K(CAPACITY) ?
+						    c->capacity :
+						    CHIMNEY_TARGET_DEFAULT_CAPACITY);
 		dev_put(dev);
 		return err ? chimney_cmd_err(err, "attach %s failed: %d",
 					     c->dev, err) : 0;
@@ -386,6 +403,12 @@ static int chimney_cmd_run(struct chimney_cmd *c, u64 *idp)
 		mutex_unlock(&chimney_devices_lock);
 		return chimney_cmd_err(-ENODEV, "device %s is not attached",
 				       c->dev);
+	}
+	if (!cdev->target && c->verb != CV_DETACH && c->verb != CV_OFFLOAD &&
+	    c->verb != CV_POLICY) {
+		mutex_unlock(&chimney_devices_lock);
+		return chimney_cmd_err(-EOPNOTSUPP, "%s: %s carries the socket target",
+				       chimney_verbs[c->verb].name, c->dev);
 	}
 	switch (c->verb) {
 	case CV_DETACH:

@@ -20,6 +20,7 @@
 #include "debugfs.h"
 #include "device.h"
 #include "host.h"
+#include "sock_target.h"
 #include "stack.h"
 #include "target.h"
 #include "version.h"
@@ -77,8 +78,10 @@ static void chimney_conn_show(struct seq_file *m, struct chimney_conn *conn)
 		seq_printf(m, "%s%s", any ? "," : "", flag_names[i]);
 		any = true;
 	}
-	seq_printf(m, "%s %u %llu\n", any ? "" : "-", READ_ONCE(conn->backlog),
+	seq_printf(m, "%s %u %llu", any ? "" : "-", READ_ONCE(conn->backlog),
 		   (u64)ev >> CHIMNEY_EV_EVENTS_SHIFT);
+	chimney_sock_conn_show(m, conn->id);
+	seq_putc(m, '\n');
 }
 
 /*
@@ -297,7 +300,7 @@ static int dev_stack_show(struct seq_file *m, void *v)
 	struct chimney_layer *layer;
 
 	mutex_lock(&chimney_stacks_lock);
-	list_for_each_entry(layer, &cdev->target->layer.stack->layers, node)
+	list_for_each_entry(layer, &cdev->host->layer.stack->layers, node)
 		seq_printf(m, "%u %s %s\n", layer->depth, roles[layer->role],
 			   layer->name);
 	mutex_unlock(&chimney_stacks_lock);
@@ -316,7 +319,11 @@ static int dev_stats_show(struct seq_file *m, void *v)
 	bool link;
 	int i;
 
-	chimney_stats_show(m, t->layer.stack->stats);
+	chimney_stats_show(m, host->layer.stack->stats);
+	if (!t) {
+		chimney_sock_target_stats_show(m, cdev->sock);
+		goto host;
+	}
 
 	spin_lock_bh(&t->lock);
 	memcpy(st, t->stats, sizeof(st));
@@ -350,6 +357,7 @@ static int dev_stats_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s_in_errors %u\n", f, st[i].in_errors);
 		seq_printf(m, "%s_out_resets %u\n", f, st[i].out_resets);
 	}
+host:
 	for (i = 1; i <= CHIMNEY_EVENT_MAX; i++)
 		seq_printf(m, "host_event_%s %lld\n", chimney_event_name(i),
 			   chimney_host_read(host, events[i]));
@@ -418,6 +426,8 @@ static void chimney_debugfs_device_files(struct chimney_device *cdev,
 	debugfs_create_file("connections", 0400, dir, cdev, &conns_fops);
 	debugfs_create_file("stats", 0400, dir, cdev, &dev_stats_fops);
 	debugfs_create_file("policy", 0400, dir, cdev, &dev_policy_fops);
+	if (!cdev->target)
+		return;
 
 	f = kcalloc(__CHIMNEY_KNOB_MAX, sizeof(*f), GFP_KERNEL);
 	cdev->debugfs_knobs = f;

@@ -16,6 +16,7 @@
 #include "device.h"
 #include "host.h"
 #include "offload.h"
+#include "sock_target.h"
 #include "stack.h"
 #include "target.h"
 
@@ -51,21 +52,16 @@ struct chimney_device *chimney_device_find_name(const struct net *net,
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_device_find_name);
 
-/**
- * chimney_device_attach() - emulate an offload NIC on @dev
- * @dev: the device; never loopback
- * @capacity: the target's TcpConnectionOffloadCapacity
- *
- * Return: 0, -EINVAL for loopback or a bad capacity, -EEXIST if attached.
- */
-int chimney_device_attach(struct net_device *dev, unsigned int capacity)
+/* The host, and the fake target (capacity) or the socket target (0). */
+static int __chimney_device_attach(struct net_device *dev,
+				   unsigned int capacity)
 {
 	struct chimney_device *cdev;
 	int err;
 
 	if (dev->flags & IFF_LOOPBACK)
 		return -EINVAL;
-	if (!capacity || capacity > CHIMNEY_TARGET_MAX_CAPACITY)
+	if (capacity > CHIMNEY_TARGET_MAX_CAPACITY)
 		return -EINVAL;
 	mutex_lock(&chimney_devices_lock);
 	if (chimney_device_find(dev)) {
@@ -83,6 +79,14 @@ int chimney_device_attach(struct net_device *dev, unsigned int capacity)
 		err = PTR_ERR(cdev->host);
 		goto err_free;
 	}
+	if (!capacity) {
+		cdev->sock = chimney_sock_target_create(dev);
+		if (IS_ERR(cdev->sock)) {
+			err = PTR_ERR(cdev->sock);
+			goto err_host;
+		}
+		goto attached;
+	}
 	cdev->target = chimney_target_create(dev, capacity);
 	if (IS_ERR(cdev->target)) {
 		err = PTR_ERR(cdev->target);
@@ -93,12 +97,16 @@ int chimney_device_attach(struct net_device *dev, unsigned int capacity)
 					 cdev->target);
 	/* The target refuses offloads while the link is down (UP/DOWN follow). */
 	chimney_target_init_link(cdev->target, netif_running(dev));
+attached:
 	netdev_hold(dev, &cdev->dev_tracker, GFP_KERNEL);
 	list_add_tail(&cdev->node, &chimney_devices);
 	chimney_debugfs_device_add(cdev);
 	mutex_unlock(&chimney_devices_lock);
-	netdev_info(dev, "chimney offload target attached (capacity %u)\n",
-		    capacity);
+	if (capacity)
+		netdev_info(dev, "chimney offload target attached (capacity %u)\n",
+			    capacity);
+	else
+		netdev_info(dev, "chimney socket target attached\n");
 	return 0;
 
 err_host:
@@ -109,7 +117,34 @@ unlock:
 	mutex_unlock(&chimney_devices_lock);
 	return err;
 }
+
+/**
+ * chimney_device_attach() - emulate an offload NIC on @dev
+ * @dev: the device; never loopback
+ * @capacity: the target's TcpConnectionOffloadCapacity
+ *
+ * Return: 0, -EINVAL for loopback or a bad capacity, -EEXIST if attached.
+ */
+int chimney_device_attach(struct net_device *dev, unsigned int capacity)
+{
+	if (!capacity)
+		return -EINVAL;
+	return __chimney_device_attach(dev, capacity);
+}
 EXPORT_SYMBOL_IF_KUNIT(chimney_device_attach);
+
+/**
+ * chimney_device_attach_sock() - the host and the socket target on @dev
+ * @dev: the device; never loopback
+ *
+ * Live TCP sockets whose route leaves by @dev are offloaded on it (ulp.c).
+ *
+ * Return: 0, -EINVAL for loopback, -EEXIST if attached.
+ */
+int chimney_device_attach_sock(struct net_device *dev)
+{
+	return __chimney_device_attach(dev, 0);
+}
 
 /*
  * NDIS_STATUS_UPLOAD_ALL: the target asks the host to upload everything.
@@ -118,6 +153,8 @@ EXPORT_SYMBOL_IF_KUNIT(chimney_device_attach);
  */
 int chimney_device_upload_all(struct chimney_device *cdev)
 {
+	if (!cdev->target)
+		return -EOPNOTSUPP;
 	return chimney_target_status(cdev->target, CHIMNEY_STATUS_UPLOAD_ALL);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_device_upload_all);
@@ -142,9 +179,13 @@ static void chimney_device_teardown(struct chimney_device *cdev)
 	 * host uploads every connection of the stack, through whatever
 	 * layers other modules bound in between.
 	 */
-	chimney_target_quiesce(cdev->target);
+	if (cdev->target)
+		chimney_target_quiesce(cdev->target);
 	chimney_host_destroy(cdev->host);
-	chimney_target_destroy(cdev->target);
+	if (cdev->target)
+		chimney_target_destroy(cdev->target);
+	else
+		chimney_sock_target_destroy(cdev->sock);
 	netdev_put(cdev->dev, &cdev->dev_tracker);
 	kfree(cdev);
 }

@@ -16,6 +16,7 @@
 #include "device.h"
 #include "notify.h"
 #include "offload.h"
+#include "sock_target.h"
 #include "stack.h"
 #include "target.h"
 #include "version.h"
@@ -60,6 +61,7 @@ static void __exit chimney_exit(void)
 {
 	chimney_notify_exit();
 	chimney_devices_exit();
+	chimney_sock_target_exit();
 	chimney_debugfs_exit();
 	chimney_offload_exit();
 	chimney_target_exit();

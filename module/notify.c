@@ -187,6 +187,9 @@ static void chimney_devev_work(struct work_struct *work)
 	cdev = chimney_device_find(dev);
 	if (!cdev)
 		goto unlock;
+	/* The socket target follows its sockets, not the link (yet). */
+	if (!cdev->target && ev->kind != CHIMNEY_DEVEV_RENAME)
+		goto unlock;
 	switch (ev->kind) {
 	case CHIMNEY_DEVEV_UP:
 		chimney_target_set_link(cdev->target, true);

@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The socket target: a second offload target beside the fake one, whose
+ * connections are live TCP sockets. A socket is offloaded through the
+ * stack of the device its route leaves by (attached with target=sock): the
+ * host layer initiates, and the target takes the socket the offload is
+ * for, wraps its sk_state_change, sk_data_ready and sk_error_report and
+ * raises the chimney events from what really happens on it:
+ *
+ *  - a FIN received when all data before it was read: Disconnect;
+ *  - an acceptable RST (the socket closes with ECONNRESET or EPIPE): Abort;
+ *  - urgent data: Retrieve(ReceivedUrgentData);
+ *  - the socket destroyed while offloaded: Retrieve(UploadRequested), so
+ *    the host uploads what is left of it.
+ *
+ * The data path stays Linux TCP's: offload and upload only wrap and
+ * restore the callbacks, so the connection keeps running and no byte is
+ * lost, duplicated or reordered across any number of cycles.
+ *
+ * Events are recorded and raised inside the callbacks (softirq with the
+ * socket spinlock held, or process context from release_sock()) under the
+ * context's lock, which the terminate takes before it restores the
+ * callbacks: nothing is raised once the target was asked to terminate.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/netdevice.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+#include <net/inet_connection_sock.h>
+#include <net/tcp.h>
+
+#include "compat.h"
+#include "device.h"
+#include "host.h"
+#include "sock_target.h"
+
+/* Which callbacks of the socket are ours (chimney_sock.wrapped). */
+#define CHIMNEY_SOCK_CB_STATE	BIT(0)
+#define CHIMNEY_SOCK_CB_DATA	BIT(1)
+#define CHIMNEY_SOCK_CB_ERROR	BIT(2)
+
+/* Socket-backed connections by id, for the listings (RCU lookups). */
+static DEFINE_XARRAY(chimney_sock_conns);
+
+static struct chimney_sock_target *to_sock_target(struct chimney_layer *layer)
+{
+	return container_of(layer, struct chimney_sock_target, layer);
+}
+
+static struct chimney_sock *chimney_sock_of(const struct sock *sk)
+{
+	return (__force struct chimney_sock *)inet_csk(sk)->icsk_ulp_data;
+}
+
+struct chimney_sock *chimney_sock_alloc(struct sock *sk)
+{
+	struct chimney_sock *cs = kzalloc(sizeof(*cs), GFP_KERNEL);
+
+	if (!cs)
+		return NULL;
+	spin_lock_init(&cs->lock);
+	cs->sk = sk;
+	refcount_set(&cs->ref, 1);
+	return cs;
+}
+
+void chimney_sock_put(struct chimney_sock *cs)
+{
+	if (refcount_dec_and_test(&cs->ref))
+		kfree_rcu(cs, rcu);
+}
+
+const char *chimney_sock_state_name(enum chimney_sock_state state)
+{
+	static const char * const names[] = {
+		[CHIMNEY_SOCK_UPLOADED] = "uploaded",
+		[CHIMNEY_SOCK_OFFLOADED] = "offloaded",
+		[CHIMNEY_SOCK_TERMINATING] = "terminating",
+	};
+
+	return (unsigned int)state < ARRAY_SIZE(names) ? names[state] : "?";
+}
+
+/* All data before the FIN was read: only the FIN's sequence number is left. */
+static bool chimney_sock_rx_consumed(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq) <= 1;
+}
+
+static void chimney_sock_count(struct chimney_sock_target *st, u64 *counter)
+{
+	spin_lock_bh(&st->lock);
+	(*counter)++;
+	spin_unlock_bh(&st->lock);
+}
+
+/* Raise @type on @cs; cs->lock held, cs offloaded. */
+static void chimney_sock_raise(struct chimney_sock *cs, u32 type, u32 info,
+			       u64 *counter)
+{
+	int err;
+
+	err = chimney_indicate_event(&cs->st->layer, cs->upper, type, info);
+	if (err)
+		pr_warn_ratelimited("socket connection %llu: event %u (%u) refused: %d\n",
+				    cs->id, type, info, err);
+	else
+		chimney_sock_count(cs->st, counter);
+}
+
+/*
+ * What happened on @sk since the last look, raised: called from each
+ * wrapped callback, with the socket locked (spinlock or owner).
+ */
+static void chimney_sock_check(struct chimney_sock *cs, struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	int err;
+
+	spin_lock_bh(&cs->lock);
+	if (cs->state != CHIMNEY_SOCK_OFFLOADED || cs->aborted)
+		goto unlock;
+	err = READ_ONCE(sk->sk_err);
+	if (READ_ONCE(sk->sk_state) == TCP_CLOSE &&
+	    (err == ECONNRESET || err == EPIPE)) {
+		/* tcp_reset(): an acceptable RST arrived. */
+		cs->aborted = true;
+		chimney_sock_raise(cs, CHIMNEY_EVENT_ABORT, 0,
+				   &cs->st->aborts);
+		goto unlock;
+	}
+	if (!cs->urgent && (READ_ONCE(tp->urg_data) & TCP_URG_VALID)) {
+		/* Mandatory: the host uploads, and TCP delivers the byte. */
+		cs->urgent = true;
+		chimney_sock_raise(cs, CHIMNEY_EVENT_RETRIEVE,
+				   CHIMNEY_UPLOAD_RECEIVED_URGENT_DATA,
+				   &cs->st->urgents);
+	}
+	/* tcp_fin() sets SOCK_DONE; a local shutdown(SHUT_RD) does not. */
+	if (!cs->rx_closed && sock_flag(sk, SOCK_DONE) &&
+	    (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
+	    chimney_sock_rx_consumed(sk)) {
+		cs->rx_closed = true;
+		chimney_sock_raise(cs, CHIMNEY_EVENT_DISCONNECT, 0,
+				   &cs->st->disconnects);
+	}
+unlock:
+	spin_unlock_bh(&cs->lock);
+}
+
+static void chimney_sock_state_change(struct sock *sk)
+{
+	struct chimney_sock *cs = chimney_sock_of(sk);
+
+	chimney_sock_check(cs, sk);
+	cs->state_change(sk);
+}
+
+static void chimney_sock_data_ready(struct sock *sk)
+{
+	struct chimney_sock *cs = chimney_sock_of(sk);
+
+	chimney_sock_check(cs, sk);
+	cs->data_ready(sk);
+}
+
+static void chimney_sock_error_report(struct sock *sk)
+{
+	struct chimney_sock *cs = chimney_sock_of(sk);
+
+	chimney_sock_check(cs, sk);
+	cs->error_report(sk);
+}
+
+/* Put our callbacks in; the socket is locked by the caller. */
+static void chimney_sock_wrap(struct chimney_sock *cs, struct sock *sk)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	/* One still ours from the last offload (not restorable) stays. */
+	if (!(cs->wrapped & CHIMNEY_SOCK_CB_STATE)) {
+		cs->state_change = sk->sk_state_change;
+		WRITE_ONCE(sk->sk_state_change, chimney_sock_state_change);
+	}
+	if (!(cs->wrapped & CHIMNEY_SOCK_CB_DATA)) {
+		cs->data_ready = sk->sk_data_ready;
+		WRITE_ONCE(sk->sk_data_ready, chimney_sock_data_ready);
+	}
+	if (!(cs->wrapped & CHIMNEY_SOCK_CB_ERROR)) {
+		cs->error_report = sk->sk_error_report;
+		WRITE_ONCE(sk->sk_error_report, chimney_sock_error_report);
+	}
+	cs->wrapped = CHIMNEY_SOCK_CB_STATE | CHIMNEY_SOCK_CB_DATA |
+		      CHIMNEY_SOCK_CB_ERROR;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/*
+ * Give the socket its callbacks back, each only where it is still ours:
+ * someone who wrapped ours in turn keeps calling it, and it keeps calling
+ * what it wrapped (it raises nothing once uploaded).
+ */
+static void chimney_sock_unwrap(struct chimney_sock *cs, struct sock *sk)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	if ((cs->wrapped & CHIMNEY_SOCK_CB_STATE) &&
+	    sk->sk_state_change == chimney_sock_state_change) {
+		WRITE_ONCE(sk->sk_state_change, cs->state_change);
+		cs->wrapped &= ~CHIMNEY_SOCK_CB_STATE;
+	}
+	if ((cs->wrapped & CHIMNEY_SOCK_CB_DATA) &&
+	    sk->sk_data_ready == chimney_sock_data_ready) {
+		WRITE_ONCE(sk->sk_data_ready, cs->data_ready);
+		cs->wrapped &= ~CHIMNEY_SOCK_CB_DATA;
+	}
+	if ((cs->wrapped & CHIMNEY_SOCK_CB_ERROR) &&
+	    sk->sk_error_report == chimney_sock_error_report) {
+		WRITE_ONCE(sk->sk_error_report, cs->error_report);
+		cs->wrapped &= ~CHIMNEY_SOCK_CB_ERROR;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/*
+ * The initiate of the socket chimney_sock_offload() is offloading, on
+ * this thread with the socket locked: anything else (an "offload dev="
+ * command has no socket behind it) is refused.
+ */
+static int chimney_sock_target_initiate(struct chimney_layer *layer,
+					struct chimney_offload_handle *upper,
+					const struct chimney_conn_info *info)
+{
+	struct chimney_sock_target *st = to_sock_target(layer);
+	struct chimney_sock *cs = st->pending;
+	int err;
+
+	if (!cs || st->pending_task != current) {
+		chimney_sock_count(st, &st->refused);
+		return -EOPNOTSUPP;
+	}
+	err = xa_insert(&chimney_sock_conns, info->id, cs, GFP_KERNEL);
+	if (err)
+		return err;
+
+	spin_lock_bh(&cs->lock);
+	cs->st = st;
+	cs->upper = upper;
+	cs->id = info->id;
+	cs->state = CHIMNEY_SOCK_OFFLOADED;
+	cs->rx_closed = false;
+	cs->aborted = false;
+	/* Urgent data of an earlier offload is not news. */
+	cs->urgent = READ_ONCE(tcp_sk(cs->sk)->urg_data) & TCP_URG_VALID;
+	cs->offloads++;
+	refcount_inc(&cs->ref);		/* the offload's */
+	spin_unlock_bh(&cs->lock);
+
+	spin_lock_bh(&st->lock);
+	st->nr_conns++;
+	spin_unlock_bh(&st->lock);
+
+	/* The socket is locked: no callback runs before the completion. */
+	chimney_sock_wrap(cs, cs->sk);
+	upper->lower_context = cs;
+	chimney_initiate_offload_complete(layer, upper, 0);
+	return 0;
+}
+
+/*
+ * Upload: the callbacks go back and the socket is plain Linux TCP again;
+ * it never stopped running, so there is no state to hand back. A socket
+ * already destroyed has nothing left to restore.
+ */
+static int chimney_sock_target_terminate(struct chimney_layer *layer,
+					 void *context)
+{
+	struct chimney_sock_target *st = to_sock_target(layer);
+	struct chimney_offload_handle *upper;
+	struct chimney_sock *cs = context;
+	struct sock *sk;
+
+	if (!cs)
+		return -EINVAL;
+	spin_lock_bh(&cs->lock);
+	if (cs->state != CHIMNEY_SOCK_OFFLOADED) {
+		spin_unlock_bh(&cs->lock);
+		return -EALREADY;
+	}
+	cs->state = CHIMNEY_SOCK_TERMINATING;
+	sk = cs->sk;
+	if (sk)
+		sock_hold(sk);
+	spin_unlock_bh(&cs->lock);
+
+	if (sk) {
+		chimney_sock_unwrap(cs, sk);
+		sock_put(sk);
+	}
+	xa_erase(&chimney_sock_conns, cs->id);
+
+	spin_lock_bh(&cs->lock);
+	upper = cs->upper;
+	cs->upper = NULL;
+	cs->st = NULL;
+	cs->state = CHIMNEY_SOCK_UPLOADED;
+	cs->uploads++;
+	spin_unlock_bh(&cs->lock);
+
+	spin_lock_bh(&st->lock);
+	st->nr_conns--;
+	spin_unlock_bh(&st->lock);
+
+	chimney_terminate_offload_complete(layer, upper, 0);
+	chimney_sock_put(cs);		/* the offload's */
+	return 0;
+}
+
+static const struct chimney_layer_ops chimney_sock_target_ops = {
+	.initiate = chimney_sock_target_initiate,
+	.terminate = chimney_sock_target_terminate,
+};
+
+/* The device @sk's route leaves by, referenced; the socket is locked. */
+static struct net_device *chimney_sock_route_dev(struct sock *sk)
+{
+	struct net_device *dev = NULL;
+	struct dst_entry *dst;
+
+	/* Checks the cached route, routes again if it is gone or stale. */
+	if (inet_csk(sk)->icsk_af_ops->rebuild_header(sk))
+		return NULL;
+	rcu_read_lock();
+	dst = __sk_dst_get(sk);
+	if (dst && dst->dev) {
+		dev = dst->dev;
+		dev_hold(dev);
+	}
+	rcu_read_unlock();
+	return dev;
+}
+
+static void chimney_sock_tuple(const struct sock *sk, struct chimney_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->sport = inet_sk(sk)->inet_sport;
+	t->dport = inet_sk(sk)->inet_dport;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 &&
+	    !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		t->family = AF_INET6;
+		t->saddr.in6 = sk->sk_v6_rcv_saddr;
+		t->daddr.in6 = sk->sk_v6_daddr;
+		return;
+	}
+#endif
+	t->family = AF_INET;
+	t->saddr.ip = sk->sk_rcv_saddr;
+	t->daddr.ip = sk->sk_daddr;
+}
+
+/**
+ * chimney_sock_offload() - offload a live TCP connection
+ * @cs: the socket's ULP context, uploaded
+ * @sk: the socket, locked by the caller (process context)
+ * @id: set to the connection's id on success
+ *
+ * The host layer of the device @sk's route leaves by initiates the
+ * offload; that device must be attached with target=sock.
+ *
+ * Return: 0, -ENOTCONN unless ESTABLISHED, -EALREADY if offloaded,
+ * -EHOSTUNREACH without a route, -ENODEV if the route's device is not
+ * attached, -EOPNOTSUPP if it is attached with the fake target, or the
+ * error the host or the stack refused the offload with (-EEXIST, -EAGAIN,
+ * -ENETDOWN, -ENOSPC, ...).
+ */
+int chimney_sock_offload(struct chimney_sock *cs, struct sock *sk, u64 *id)
+{
+	struct chimney_sock_target *st;
+	struct chimney_device *cdev;
+	struct chimney_tuple tuple;
+	struct net_device *dev;
+	int err;
+
+	might_sleep();
+	if (sk->sk_state != TCP_ESTABLISHED)
+		return -ENOTCONN;
+	if (READ_ONCE(cs->state) != CHIMNEY_SOCK_UPLOADED)
+		return -EALREADY;
+	dev = chimney_sock_route_dev(sk);
+	if (!dev)
+		return -EHOSTUNREACH;
+	chimney_sock_tuple(sk, &tuple);
+
+	mutex_lock(&chimney_devices_lock);
+	cdev = chimney_device_find(dev);
+	if (!cdev) {
+		err = -ENODEV;
+		goto unlock;
+	}
+	st = cdev->sock;
+	if (!st) {
+		err = -EOPNOTSUPP;
+		goto unlock;
+	}
+	mutex_lock(&st->offload_lock);
+	st->pending = cs;
+	st->pending_task = current;
+	err = chimney_host_offload(cdev->host, &tuple, id);
+	st->pending = NULL;
+	st->pending_task = NULL;
+	mutex_unlock(&st->offload_lock);
+unlock:
+	mutex_unlock(&chimney_devices_lock);
+	dev_put(dev);
+	return err;
+}
+
+/**
+ * chimney_sock_release() - the socket is being destroyed
+ * @cs: its ULP context
+ * @sk: the socket (locked, possibly in softirq: must not sleep)
+ * @raise: false when the ULP's init failed (nothing was offloaded)
+ *
+ * Offloaded, the target asks the host to upload what is left of the
+ * connection (a mandatory Retrieve(UploadRequested)) and the terminate
+ * completes without the socket. The socket's reference goes.
+ */
+void chimney_sock_release(struct chimney_sock *cs, struct sock *sk,
+			  bool raise)
+{
+	spin_lock_bh(&cs->lock);
+	if (raise && cs->state == CHIMNEY_SOCK_OFFLOADED && !cs->aborted)
+		chimney_sock_raise(cs, CHIMNEY_EVENT_RETRIEVE,
+				   CHIMNEY_UPLOAD_UPLOAD_REQUESTED,
+				   &cs->st->closed);
+	cs->sk = NULL;
+	spin_unlock_bh(&cs->lock);
+	chimney_sock_unwrap(cs, sk);
+	chimney_sock_put(cs);
+}
+
+/**
+ * chimney_sock_conn_show() - the socket column of a connections line
+ * @m: the listing
+ * @id: a connection id
+ *
+ * Under rcu_read_lock().
+ *
+ * Return: true if @id is socket-backed (" sock:<tcp state>" printed).
+ */
+bool chimney_sock_conn_show(struct seq_file *m, u64 id)
+{
+	static const char * const tcp_states[] = {
+		[TCP_ESTABLISHED] = "established", [TCP_SYN_SENT] = "syn_sent",
+		[TCP_SYN_RECV] = "syn_recv", [TCP_FIN_WAIT1] = "fin_wait1",
+		[TCP_FIN_WAIT2] = "fin_wait2", [TCP_TIME_WAIT] = "time_wait",
+		[TCP_CLOSE] = "close", [TCP_CLOSE_WAIT] = "close_wait",
+		[TCP_LAST_ACK] = "last_ack", [TCP_LISTEN] = "listen",
+		[TCP_CLOSING] = "closing",
+	};
+	struct chimney_sock *cs;
+	const char *name = "gone";
+	unsigned int state;
+
+	if (id > ULONG_MAX)
+		return false;
+	cs = xa_load(&chimney_sock_conns, id);
+	if (!cs)
+		return false;
+	spin_lock_bh(&cs->lock);
+	if (cs->sk) {
+		state = READ_ONCE(cs->sk->sk_state);
+		name = state < ARRAY_SIZE(tcp_states) && tcp_states[state] ?
+		       tcp_states[state] : "?";
+	}
+	spin_unlock_bh(&cs->lock);
+	seq_printf(m, " sock:%s", name);
+	return true;
+}
+
+void chimney_sock_target_stats_show(struct seq_file *m,
+				    struct chimney_sock_target *st)
+{
+	u64 disconnects, aborts, urgents, closed, refused;
+	unsigned int live;
+
+	spin_lock_bh(&st->lock);
+	live = st->nr_conns;
+	disconnects = st->disconnects;
+	aborts = st->aborts;
+	urgents = st->urgents;
+	closed = st->closed;
+	refused = st->refused;
+	spin_unlock_bh(&st->lock);
+	seq_printf(m, "target_connections %u\n", live);
+	seq_printf(m, "sock_disconnects %llu\nsock_aborts %llu\n", disconnects,
+		   aborts);
+	seq_printf(m, "sock_urgent %llu\nsock_closed %llu\n", urgents, closed);
+	seq_printf(m, "sock_refused %llu\n", refused);
+}
+
+struct chimney_sock_target *chimney_sock_target_create(struct net_device *dev)
+{
+	struct chimney_sock_target *st;
+	int err;
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&st->offload_lock);
+	spin_lock_init(&st->lock);
+	st->layer.name = "chimney_sock_target";
+	st->layer.ops = &chimney_sock_target_ops;
+	err = chimney_layer_register(dev, &st->layer, CHIMNEY_LAYER_TARGET);
+	if (err) {
+		mutex_destroy(&st->offload_lock);
+		kfree(st);
+		return ERR_PTR(err);
+	}
+	return st;
+}
+
+/* After the host: the stack carries no connection any more. */
+void chimney_sock_target_destroy(struct chimney_sock_target *st)
+{
+	/* -ENODEV: the device's removal already unbound it. */
+	WARN_ON(chimney_layer_unregister(&st->layer) == -EINVAL);
+	WARN_ON(st->nr_conns);
+	mutex_destroy(&st->offload_lock);
+	kfree(st);
+}
+
+void chimney_sock_target_exit(void)
+{
+	WARN_ON(!xa_empty(&chimney_sock_conns));
+	xa_destroy(&chimney_sock_conns);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _CHIMNEY_SOCK_TARGET_H
+#define _CHIMNEY_SOCK_TARGET_H
+
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <chimney/chimney.h>
+
+struct net_device;
+struct seq_file;
+struct sock;
+
+/* Where a socket holding the chimney ULP stands. */
+enum chimney_sock_state {
+	CHIMNEY_SOCK_UPLOADED,		/* plain Linux TCP: never offloaded, or uploaded */
+	CHIMNEY_SOCK_OFFLOADED,		/* its events go to the device's stack */
+	CHIMNEY_SOCK_TERMINATING,	/* the target was asked to upload it */
+};
+
+/*
+ * The ULP's context of one socket (icsk_ulp_data), and the socket
+ * target's context of its connection while offloaded. Two references: the
+ * socket's, until the ULP is released, and the offload's, from the
+ * initiate to the terminate completion. Freed a grace period after the
+ * last (inet_diag and the listings read it under RCU).
+ */
+struct chimney_sock {
+	spinlock_t lock;		/* all below but the saved callbacks */
+	struct sock *sk;		/* NULL once the ULP was released */
+	struct chimney_sock_target *st;	/* while offloaded */
+	struct chimney_offload_handle *upper;
+	u64 id;				/* the connection's, while offloaded */
+	enum chimney_sock_state state;
+	bool rx_closed;			/* Disconnect raised on this offload */
+	bool aborted;			/* Abort raised */
+	bool urgent;			/* Retrieve(ReceivedUrgentData) raised */
+	u8 wrapped;			/* CHIMNEY_SOCK_CB_*: ours in the socket */
+	u32 offloads;
+	u32 uploads;
+	/* The socket's callbacks we wrap; set while wrapped, kept after. */
+	void (*state_change)(struct sock *sk);
+	void (*data_ready)(struct sock *sk);
+	void (*error_report)(struct sock *sk);
+	refcount_t ref;
+	struct rcu_head rcu;
+};
+
+/* The socket target: the bottom layer of a device attached target=sock. */
+struct chimney_sock_target {
+	struct chimney_layer layer;
+	/* One socket offload at a time: @pending is its socket. */
+	struct mutex offload_lock;
+	struct chimney_sock *pending;
+	struct task_struct *pending_task;
+	spinlock_t lock;		/* the counters */
+	unsigned int nr_conns;
+	u64 disconnects;
+	u64 aborts;
+	u64 urgents;
+	u64 closed;			/* sockets destroyed while offloaded */
+	u64 refused;			/* initiates with no socket behind them */
+};
+
+struct chimney_sock *chimney_sock_alloc(struct sock *sk);
+void chimney_sock_put(struct chimney_sock *cs);
+int chimney_sock_offload(struct chimney_sock *cs, struct sock *sk,
+			 u64 *id);
+void chimney_sock_release(struct chimney_sock *cs, struct sock *sk,
+			  bool raise);
+const char *chimney_sock_state_name(enum chimney_sock_state state);
+bool chimney_sock_conn_show(struct seq_file *m, u64 id);
+
+struct chimney_sock_target *chimney_sock_target_create(struct net_device *dev);
+void chimney_sock_target_destroy(struct chimney_sock_target *st);
+void chimney_sock_target_stats_show(struct seq_file *m,
+				    struct chimney_sock_target *st);
+
+void chimney_sock_target_exit(void);
+
+#endif
