@@ -24,6 +24,7 @@
 #include "host.h"
 #include "offload.h"
 #include "target.h"
+#include "ulp.h"
 
 enum chimney_key {
 	CK_DEV, CK_SRC, CK_DST, CK_ID, CK_EVENT, CK_REASON, CK_BYTES,
@@ -42,7 +43,7 @@ static const char * const chimney_key_names[__CK_MAX] = {
 enum chimney_verb {
 	CV_ATTACH, CV_DETACH, CV_OFFLOAD, CV_TERMINATE, CV_RAISE,
 	CV_HW_FAILURE, CV_PATH, CV_TRAFFIC, CV_UPLOAD_ALL, CV_INVALIDATE,
-	CV_POLICY, CV_PAUSE, CV_RESUME,
+	CV_POLICY, CV_PAUSE, CV_RESUME, CV_SOCK_OFFLOAD, CV_SOCK_UPLOAD,
 };
 
 #define K(x) BIT(CK_##x)
@@ -66,6 +67,8 @@ static const struct chimney_verb_spec {
 	[CV_POLICY]	= { "policy", K(DEV) | K(REASON) | K(ACCEPT), 0 },
 	[CV_PAUSE]	= { "pause", K(DEV), 0 },
 	[CV_RESUME]	= { "resume", K(DEV), 0 },
+	[CV_SOCK_OFFLOAD] = { "sock_offload", K(SRC) | K(DST), 0 },
+	[CV_SOCK_UPLOAD] = { "sock_upload", K(SRC) | K(DST), 0 },
 };
 
 struct chimney_cmd {
@@ -380,6 +383,19 @@ static int chimney_cmd_run(struct chimney_cmd *c, u64 *idp)
 		err = chimney_cmd_run_conn(c);
 		mutex_unlock(&chimney_devices_lock);
 		return err;
+	}
+
+	if (c->verb == CV_SOCK_OFFLOAD) {
+		err = chimney_ulp_offload(chimney_cmd_net(), &c->tuple, &id);
+		if (err)
+			return chimney_cmd_err(err, "sock_offload failed: %d", err);
+		WRITE_ONCE(chimney_last_id, id);
+		*idp = id;
+		return 0;
+	}
+	if (c->verb == CV_SOCK_UPLOAD) {
+		err = chimney_ulp_upload(chimney_cmd_net(), &c->tuple);
+		return err ? chimney_cmd_err(err, "sock_upload failed: %d", err) : 0;
 	}
 
 	if (c->verb == CV_ATTACH) {

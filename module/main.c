@@ -19,6 +19,7 @@
 #include "sock_target.h"
 #include "stack.h"
 #include "target.h"
+#include "ulp.h"
 #include "version.h"
 
 static int __init chimney_init(void)
@@ -40,11 +41,20 @@ static int __init chimney_init(void)
 	err = chimney_notify_init();
 	if (err)
 		goto err_notify;
+	err = chimney_ulp_init();
+	if (err)
+		goto err_ulp;
 
 	pr_info("version %s loaded (built for %s)\n", CHIMNEY_VERSION,
 		UTS_RELEASE);
 	return 0;
 
+err_ulp:
+	/* As chimney_exit(): the notifiers may have attached devices. */
+	chimney_notify_exit();
+	chimney_devices_exit();
+	chimney_stack_exit();
+	rcu_barrier();
 err_notify:
 	chimney_debugfs_exit();
 err_debugfs:
@@ -59,6 +69,7 @@ err_table:
 
 static void __exit chimney_exit(void)
 {
+	chimney_ulp_exit();
 	chimney_notify_exit();
 	chimney_devices_exit();
 	chimney_sock_target_exit();
