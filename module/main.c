@@ -32,6 +32,9 @@ static int __init chimney_init(void)
 	err = chimney_target_init();
 	if (err)
 		goto err_target;
+	err = chimney_sock_target_init();
+	if (err)
+		goto err_sock_target;
 	err = chimney_offload_init();
 	if (err)
 		goto err_offload;
@@ -60,6 +63,8 @@ err_notify:
 err_debugfs:
 	chimney_offload_exit();
 err_offload:
+	chimney_sock_target_exit();
+err_sock_target:
 	chimney_target_exit();
 err_target:
 	chimney_table_exit();
@@ -72,9 +77,9 @@ static void __exit chimney_exit(void)
 	chimney_ulp_exit();
 	chimney_notify_exit();
 	chimney_devices_exit();
-	chimney_sock_target_exit();
 	chimney_debugfs_exit();
 	chimney_offload_exit();
+	chimney_sock_target_exit();
 	chimney_target_exit();
 	chimney_stack_exit();
 	/* The RCU frees of connections and stacks run before their caches go. */

@@ -7,7 +7,8 @@
  * for, wraps its sk_state_change, sk_data_ready and sk_error_report and
  * raises the chimney events from what really happens on it:
  *
- *  - a FIN received when all data before it was read: Disconnect;
+ *  - a FIN received when all data before it was read: Disconnect (if data
+ *    was still unread, a work item polls until the application read it);
  *  - an acceptable RST (the socket closes with ECONNRESET or EPIPE): Abort;
  *  - urgent data: Retrieve(ReceivedUrgentData);
  *  - the socket destroyed while offloaded: Retrieve(UploadRequested), so
@@ -45,6 +46,12 @@
 /* Socket-backed connections by id, for the listings (RCU lookups). */
 static DEFINE_XARRAY(chimney_sock_conns);
 
+/* Runs fin_work; destroyed (drained) at module exit. */
+static struct workqueue_struct *chimney_sock_wq;
+
+/* How often a FIN waiting for the application's reads is looked at. */
+#define CHIMNEY_SOCK_FIN_POLL_MS	20
+
 static struct chimney_sock_target *to_sock_target(struct chimney_layer *layer)
 {
 	return container_of(layer, struct chimney_sock_target, layer);
@@ -55,6 +62,8 @@ static struct chimney_sock *chimney_sock_of(const struct sock *sk)
 	return (__force struct chimney_sock *)inet_csk(sk)->icsk_ulp_data;
 }
 
+static void chimney_sock_fin_work(struct work_struct *work);
+
 struct chimney_sock *chimney_sock_alloc(struct sock *sk)
 {
 	struct chimney_sock *cs = kzalloc(sizeof(*cs), GFP_KERNEL);
@@ -62,6 +71,7 @@ struct chimney_sock *chimney_sock_alloc(struct sock *sk)
 	if (!cs)
 		return NULL;
 	spin_lock_init(&cs->lock);
+	INIT_DELAYED_WORK(&cs->fin_work, chimney_sock_fin_work);
 	cs->sk = sk;
 	refcount_set(&cs->ref, 1);
 	return cs;
@@ -114,6 +124,51 @@ static void chimney_sock_raise(struct chimney_sock *cs, u32 type, u32 info,
 }
 
 /*
+ * The peer's FIN arrived: Disconnect if the application has read all that
+ * came before it, else poll until it has. cs->lock held, cs offloaded.
+ */
+static void chimney_sock_fin(struct chimney_sock *cs, struct sock *sk)
+{
+	if (chimney_sock_rx_consumed(sk)) {
+		cs->rx_closed = true;
+		chimney_sock_raise(cs, CHIMNEY_EVENT_DISCONNECT, 0,
+				   &cs->st->disconnects);
+	} else if (!cs->fin_polling) {
+		cs->fin_polling = true;
+		refcount_inc(&cs->ref);		/* fin_work's */
+		queue_delayed_work(chimney_sock_wq, &cs->fin_work,
+				   msecs_to_jiffies(CHIMNEY_SOCK_FIN_POLL_MS));
+	}
+}
+
+static void chimney_sock_fin_work(struct work_struct *work)
+{
+	struct chimney_sock *cs = container_of(to_delayed_work(work),
+					       struct chimney_sock, fin_work);
+	bool again = false;
+
+	spin_lock_bh(&cs->lock);
+	cs->fin_polling = false;
+	if (cs->sk && cs->state == CHIMNEY_SOCK_OFFLOADED && !cs->aborted &&
+	    !cs->rx_closed) {
+		if (chimney_sock_rx_consumed(cs->sk)) {
+			cs->rx_closed = true;
+			chimney_sock_raise(cs, CHIMNEY_EVENT_DISCONNECT, 0,
+					   &cs->st->disconnects);
+		} else {
+			/* Still unread: again later, with this reference. */
+			cs->fin_polling = true;
+			again = true;
+			queue_delayed_work(chimney_sock_wq, &cs->fin_work,
+					   msecs_to_jiffies(CHIMNEY_SOCK_FIN_POLL_MS));
+		}
+	}
+	spin_unlock_bh(&cs->lock);
+	if (!again)
+		chimney_sock_put(cs);
+}
+
+/*
  * What happened on @sk since the last look, raised: called from each
  * wrapped callback, with the socket locked (spinlock or owner).
  */
@@ -143,12 +198,8 @@ static void chimney_sock_check(struct chimney_sock *cs, struct sock *sk)
 	}
 	/* tcp_fin() sets SOCK_DONE; a local shutdown(SHUT_RD) does not. */
 	if (!cs->rx_closed && sock_flag(sk, SOCK_DONE) &&
-	    (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
-	    chimney_sock_rx_consumed(sk)) {
-		cs->rx_closed = true;
-		chimney_sock_raise(cs, CHIMNEY_EVENT_DISCONNECT, 0,
-				   &cs->st->disconnects);
-	}
+	    (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN))
+		chimney_sock_fin(cs, sk);
 unlock:
 	spin_unlock_bh(&cs->lock);
 }
@@ -432,14 +483,22 @@ unlock:
 void chimney_sock_release(struct chimney_sock *cs, struct sock *sk,
 			  bool raise)
 {
+	bool cancelled;
+
 	spin_lock_bh(&cs->lock);
 	if (raise && cs->state == CHIMNEY_SOCK_OFFLOADED && !cs->aborted)
 		chimney_sock_raise(cs, CHIMNEY_EVENT_RETRIEVE,
 				   CHIMNEY_UPLOAD_UPLOAD_REQUESTED,
 				   &cs->st->closed);
 	cs->sk = NULL;
+	/* A FIN poll pending goes (one running sees no socket and ends). */
+	cancelled = cs->fin_polling && cancel_delayed_work(&cs->fin_work);
+	if (cancelled)
+		cs->fin_polling = false;
 	spin_unlock_bh(&cs->lock);
 	chimney_sock_unwrap(cs, sk);
+	if (cancelled)
+		chimney_sock_put(cs);
 	chimney_sock_put(cs);
 }
 
@@ -534,8 +593,16 @@ void chimney_sock_target_destroy(struct chimney_sock_target *st)
 	kfree(st);
 }
 
+int chimney_sock_target_init(void)
+{
+	chimney_sock_wq = alloc_workqueue("chimney_sock", 0, 0);
+	return chimney_sock_wq ? 0 : -ENOMEM;
+}
+
+/* After the last socket released the ULP: a FIN poll may still run. */
 void chimney_sock_target_exit(void)
 {
+	destroy_workqueue(chimney_sock_wq);
 	WARN_ON(!xa_empty(&chimney_sock_conns));
 	xa_destroy(&chimney_sock_conns);
 }

@@ -6,6 +6,7 @@
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <chimney/chimney.h>
 
 struct net_device;
@@ -36,6 +37,7 @@ struct chimney_sock {
 	bool rx_closed;			/* Disconnect raised on this offload */
 	bool aborted;			/* Abort raised */
 	bool urgent;			/* Retrieve(ReceivedUrgentData) raised */
+	bool fin_polling;		/* fin_work queued: FIN in, data unread */
 	u8 wrapped;			/* CHIMNEY_SOCK_CB_*: ours in the socket */
 	u32 offloads;
 	u32 uploads;
@@ -43,7 +45,9 @@ struct chimney_sock {
 	void (*state_change)(struct sock *sk);
 	void (*data_ready)(struct sock *sk);
 	void (*error_report)(struct sock *sk);
-	refcount_t ref;
+	/* Disconnect once the application has read up to the FIN. */
+	struct delayed_work fin_work;
+	refcount_t ref;			/* the socket's, the offload's, fin_work's */
 	struct rcu_head rcu;
 };
 
@@ -77,6 +81,7 @@ void chimney_sock_target_destroy(struct chimney_sock_target *st);
 void chimney_sock_target_stats_show(struct seq_file *m,
 				    struct chimney_sock_target *st);
 
+int chimney_sock_target_init(void);
 void chimney_sock_target_exit(void);
 
 #endif
