@@ -19,6 +19,7 @@
 #include "device.h"
 #include "host.h"
 #include "offload.h"
+#include "sock_target.h"
 #include "stack.h"
 #include "target.h"
 #include "util.h"
@@ -156,6 +157,19 @@ static const struct ct_bad_cmd ct_bad_cmds[] = {
 	BAD("attach dev=%s\n", -EEXIST),
 	BAD("attach dev=lo\n", -EINVAL),
 	BAD("detach dev=nosuchdev0\n", -ENODEV),
+	/* The socket target's: attach target=, sock_offload, sock_upload. */
+	BAD("attach dev=%s target=sock capacity=4\n", -EINVAL),
+	BAD("attach dev=%s target=nic\n", -EINVAL),
+	BAD("attach dev=%s target=\n", -EINVAL),
+	BAD("attach dev=%s target=sock\n", -EEXIST),
+	BAD("sock_offload src=10.1.0.1:1\n", -EINVAL),
+	BAD("sock_offload dev=%s src=10.1.0.1:1 dst=10.1.0.2:2\n", -EINVAL),
+	BAD("sock_offload src=10.1.0.1:1 dst=[2001:db8::2]:2\n", -EINVAL),
+	BAD("sock_offload src=10.1.0.1:1 dst=10.1.0.2:2\n", -ENOENT),
+	BAD("sock_offload src=[2001:db8::1]:1 dst=[2001:db8::2]:2\n", -ENOENT),
+	BAD("sock_upload src=10.1.0.1:1 dst=10.1.0.2:0\n", -EINVAL),
+	BAD("sock_upload id=%llu\n", -EINVAL),
+	BAD("sock_upload src=10.1.0.1:1 dst=10.1.0.2:2\n", -ENOENT),
 	BAD("upload_all\n", -EINVAL),
 	BAD("traffic id=%llu in=x\n", -EINVAL),
 	/* Bytes no command may contain. */
@@ -563,6 +577,49 @@ static void chimney_cmd_conn_vs_detach(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chimney_table_count(), 0U);
 }
 
+/*
+ * A device attached with the socket target: the fake target's commands
+ * are refused, and a plain offload has no socket behind it.
+ */
+static void chimney_cmd_sock_device(struct kunit *test)
+{
+	static const char * const fake_only[] = {
+		"pause", "resume", "upload_all", "invalidate",
+	};
+	struct net_device *dev = ct_netdev(test, "ctcmd%d");
+	char *line = kunit_kzalloc(test, 128, GFP_KERNEL);
+	unsigned int conns = chimney_table_count();
+	struct chimney_device *cdev;
+	struct chimney_layer *bottom;
+	int i, n;
+
+	KUNIT_ASSERT_NOT_NULL(test, line);
+	n = snprintf(line, 128, "attach dev=%s target=sock\n", dev->name);
+	KUNIT_ASSERT_EQ(test, chimney_cmd_exec(line, n), 0);
+	mutex_lock(&chimney_devices_lock);
+	cdev = chimney_device_find(dev);
+	mutex_unlock(&chimney_devices_lock);
+	KUNIT_ASSERT_NOT_NULL(test, cdev);
+	KUNIT_EXPECT_NULL(test, cdev->target);
+	KUNIT_ASSERT_NOT_NULL(test, cdev->sock);
+	bottom = list_last_entry(&cdev->host->layer.stack->layers,
+				 struct chimney_layer, node);
+	KUNIT_EXPECT_STREQ(test, bottom->name, "chimney_sock_target");
+	for (i = 0; i < ARRAY_SIZE(fake_only); i++) {
+		n = snprintf(line, 128, "%s dev=%s\n", fake_only[i], dev->name);
+		KUNIT_EXPECT_EQ_MSG(test, chimney_cmd_exec(line, n), -EOPNOTSUPP,
+				    "%s", fake_only[i]);
+	}
+	n = snprintf(line, 128, "offload dev=%s src=10.1.0.1:1 dst=10.1.0.2:2\n",
+		     dev->name);
+	KUNIT_EXPECT_EQ(test, chimney_cmd_exec(line, n), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, cdev->sock->refused, 1ULL);
+	KUNIT_EXPECT_EQ(test, chimney_table_count(), conns);
+	n = snprintf(line, 128, "attach dev=%s\n", dev->name);
+	KUNIT_EXPECT_EQ(test, chimney_cmd_exec(line, n), -EEXIST);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+}
+
 static struct kunit_case chimney_cmd_cases[] = {
 	KUNIT_CASE_PARAM(chimney_cmd_rejects, ct_bad_gen_params),
 	KUNIT_CASE(chimney_cmd_overlong),
@@ -571,6 +628,7 @@ static struct kunit_case chimney_cmd_cases[] = {
 	KUNIT_CASE(chimney_cmd_file_last_id),
 	KUNIT_CASE(chimney_cmd_conn_vs_detach),
 	KUNIT_CASE(chimney_cmd_extreme_values),
+	KUNIT_CASE(chimney_cmd_sock_device),
 	{}
 };
 
