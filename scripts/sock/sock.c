@@ -1,0 +1,681 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * chimney-sock: the VM-side program of the socket target's test
+ * (scripts/vmtests/50-sock.sh). Static, for the busybox initramfs.
+ *
+ *   chimney-sock server PORT          the peer: serves one request per
+ *                                     connection until "quit"
+ *   chimney-sock refuse IP PORT       refusals: listening, unconnected,
+ *                                     loopback, unknown 4-tuple
+ *   chimney-sock stream IP PORT DEV CYCLES BYTES
+ *                                     data both ways across CYCLES offload/
+ *                                     upload cycles, checked byte for byte;
+ *                                     the server's FIN: Disconnect
+ *   chimney-sock fin IP PORT DEV      the server's FIN behind unread data:
+ *                                     Disconnect once the data was read
+ *   chimney-sock rst IP PORT DEV      the server's RST: Abort
+ *   chimney-sock urg IP PORT DEV      the server's urgent byte: Retrieve
+ *   chimney-sock close IP PORT DEV    the client closes while offloaded
+ *   chimney-sock diag IP PORT DEV     ss -ti shows the ULP (needs ss)
+ *
+ * The client side runs where the chimney device DEV (attached with
+ * target=sock) is and drives chimney through its debugfs files. Each
+ * failure prints "FAIL: ..." and exits 1.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef TCP_ULP
+#define TCP_ULP 31
+#endif
+
+#define D "/sys/kernel/debug/chimney"
+#define CHUNK 16384
+
+static const char *who = "chimney-sock";
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL: %s: ", who);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	exit(1);
+}
+
+/* The byte stream each direction carries: position-dependent, so a lost,
+ * duplicated or reordered byte shows. */
+static unsigned char pattern(uint64_t pos, unsigned int seed)
+{
+	uint64_t x = (pos / 8 + 1) * 0x9e3779b97f4a7c15ULL ^ seed;
+
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 32;
+	return (unsigned char)(x >> (8 * (pos % 8)));
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail("write: %s", strerror(errno));
+		p += n;
+		len -= n;
+	}
+}
+
+static void read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail("read: %s", strerror(errno));
+		if (!n)
+			fail("read: early EOF, %zu bytes missing", len);
+		p += n;
+		len -= n;
+	}
+}
+
+static void read_line(int fd, char *buf, size_t size)
+{
+	size_t i = 0;
+
+	while (i + 1 < size) {
+		read_all(fd, buf + i, 1);
+		if (buf[i] == '\n')
+			break;
+		i++;
+	}
+	buf[i] = '\0';
+}
+
+static void msleep(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* --- the server ----------------------------------------------------------- */
+
+static void serve_stream(int fd, uint64_t total)
+{
+	unsigned char buf[CHUNK], out[CHUNK];
+	uint64_t in = 0;
+	ssize_t n, i;
+
+	while (in < total) {
+		n = read(fd, buf, total - in < CHUNK ? total - in : CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail("stream: read at %llu of %llu: %s", (unsigned long long)in,
+			     (unsigned long long)total, n ? strerror(errno) : "EOF");
+		for (i = 0; i < n; i++) {
+			if (buf[i] != pattern(in + i, 1))
+				fail("stream: byte %llu is 0x%02x, not 0x%02x",
+				     (unsigned long long)(in + i), buf[i],
+				     pattern(in + i, 1));
+			out[i] = pattern(in + i, 2);
+		}
+		write_all(fd, out, n);
+		in += n;
+	}
+	dprintf(fd, "OK %llu\n", (unsigned long long)in);
+	/* The client reads the verdict before the FIN comes. */
+	msleep(1000);
+}
+
+static int server(int port)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct linger lg = { 1, 0 };
+	int one = 1, zero = 0, ls, fd;
+	char line[128], c;
+
+	who = "server";
+	/* IPv4 and IPv6 clients both. */
+	ls = socket(AF_INET6, SOCK_STREAM, 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (ls < 0 || bind(ls, (void *)&a, sizeof(a)) || listen(ls, 8))
+		fail("listen on %d: %s", port, strerror(errno));
+	printf("server: listening on %d\n", port);
+	fflush(stdout);
+	for (;;) {
+		fd = accept(ls, NULL, NULL);
+		if (fd < 0)
+			fail("accept: %s", strerror(errno));
+		read_line(fd, line, sizeof(line));
+		if (!strcmp(line, "quit")) {
+			close(fd);
+			break;
+		} else if (!strncmp(line, "stream ", 7)) {
+			serve_stream(fd, strtoull(line + 7, NULL, 10));
+		} else if (!strcmp(line, "fin")) {
+			read_all(fd, &c, 1);
+			write_all(fd, "data\n", 5);
+		} else if (!strcmp(line, "rst")) {
+			read_all(fd, &c, 1);
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		} else if (!strcmp(line, "urg")) {
+			read_all(fd, &c, 1);
+			if (send(fd, "U", 1, MSG_OOB) != 1)
+				fail("send MSG_OOB: %s", strerror(errno));
+			/* Until the client closes. */
+			while (read(fd, &c, 1) > 0)
+				;
+		} else if (!strcmp(line, "hold")) {
+			while (read(fd, &c, 1) > 0)
+				;
+		} else {
+			fail("unknown request '%s'", line);
+		}
+		close(fd);
+	}
+	close(ls);
+	printf("server: done\n");
+	return 0;
+}
+
+/* --- the client's view of chimney ------------------------------------------- */
+
+/* One command; the errno it failed with, or 0. */
+static int chimney_cmd(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int fd, n, err = 0;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fd = open(D "/command", O_WRONLY);
+	if (fd < 0)
+		fail("open command: %s", strerror(errno));
+	if (write(fd, line, n) != n)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static long long dev_stat(const char *dev, const char *key)
+{
+	char path[128], name[96];
+	long long v, found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), D "/devices/%s/stats", dev);
+	f = fopen(path, "r");
+	if (!f)
+		fail("open %s: %s", path, strerror(errno));
+	while (fscanf(f, "%95s %lld", name, &v) == 2)
+		if (!strcmp(name, key))
+			found = v;
+	fclose(f);
+	if (found < 0)
+		fail("no %s in %s", key, path);
+	return found;
+}
+
+static void wait_stat(const char *dev, const char *key, long long want)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (dev_stat(dev, key) >= want)
+			return;
+		msleep(100);
+	}
+	fail("%s stayed at %lld, expected %lld", key, dev_stat(dev, key), want);
+}
+
+struct tuple {
+	char src[64];
+	char dst[64];
+};
+
+/* "a.b.c.d:port" or "[v6]:port", as chimney's commands and listings. */
+static void endpoint(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	const struct sockaddr_in6 *s6 = (const void *)ss;
+	const struct sockaddr_in *s4 = (const void *)ss;
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET6)
+		snprintf(buf, size, "[%s]:%u",
+			 inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a)),
+			 ntohs(s6->sin6_port));
+	else
+		snprintf(buf, size, "%s:%u",
+			 inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a)),
+			 ntohs(s4->sin_port));
+}
+
+static void get_tuple(int fd, struct tuple *t)
+{
+	struct sockaddr_storage l, r;
+	socklen_t len = sizeof(l);
+
+	if (getsockname(fd, (void *)&l, &len))
+		fail("getsockname: %s", strerror(errno));
+	len = sizeof(r);
+	if (getpeername(fd, (void *)&r, &len))
+		fail("getpeername: %s", strerror(errno));
+	endpoint(&l, t->src, sizeof(t->src));
+	endpoint(&r, t->dst, sizeof(t->dst));
+}
+
+/* The connections line of @t: 1 and its socket column in @col if listed. */
+static int listed(const struct tuple *t, char *col, size_t size)
+{
+	char line[512], *p;
+	int found = 0;
+	FILE *f;
+
+	f = fopen(D "/connections", "r");
+	if (!f)
+		fail("open connections: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char want[160];
+
+		snprintf(want, sizeof(want), " %s %s ", t->src, t->dst);
+		if (!strstr(line, want))
+			continue;
+		found = 1;
+		p = strstr(line, " sock:");
+		if (col)
+			snprintf(col, size, "%s", p ? p + 1 : "-");
+		if (col && strchr(col, '\n'))
+			*strchr(col, '\n') = '\0';
+	}
+	fclose(f);
+	return found;
+}
+
+static void expect_listed(const struct tuple *t, const char *col)
+{
+	char got[64] = "";
+
+	if (!listed(t, got, sizeof(got)))
+		fail("%s %s is not listed as offloaded", t->src, t->dst);
+	if (col && strcmp(got, col))
+		fail("%s %s listed with '%s', expected '%s'", t->src, t->dst,
+		     got, col);
+}
+
+static void wait_unlisted(const struct tuple *t)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (!listed(t, NULL, 0))
+			return;
+		msleep(100);
+	}
+	fail("%s %s is still listed", t->src, t->dst);
+}
+
+/* To an IPv4 or (with a ':') IPv6 address. */
+static int do_connect(const char *ip, int port)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int v6 = !!strchr(ip, ':');
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || inet_pton(v6 ? AF_INET6 : AF_INET,
+				ip, v6 ? (void *)&a6.sin6_addr : (void *)&a.sin_addr) != 1 ||
+	    connect(fd, v6 ? (void *)&a6 : (void *)&a, v6 ? sizeof(a6) : sizeof(a)))
+		fail("connect %s:%d: %s", ip, port, strerror(errno));
+	return fd;
+}
+
+static int set_ulp(int fd)
+{
+	return setsockopt(fd, SOL_TCP, TCP_ULP, "chimney", 7) ? errno : 0;
+}
+
+static void offload_ulp(int fd, const struct tuple *t)
+{
+	char name[16] = "";
+	socklen_t len = sizeof(name);
+	int err = set_ulp(fd);
+
+	if (err)
+		fail("setsockopt TCP_ULP chimney: %s", strerror(err));
+	if (getsockopt(fd, SOL_TCP, TCP_ULP, name, &len) || strcmp(name, "chimney"))
+		fail("getsockopt TCP_ULP: '%s' (%s)", name, strerror(errno));
+	expect_listed(t, "sock:established");
+	err = set_ulp(fd);
+	if (err != EEXIST)
+		fail("second TCP_ULP: %s, expected EEXIST", strerror(err));
+}
+
+/* --- the client's tests ---------------------------------------------------- */
+
+static int refuse(const char *ip, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	struct tuple t;
+	int ls, fd, c, err;
+
+	who = "refuse";
+	/* Listening. */
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind(ls, (void *)&a, sizeof(a)) || listen(ls, 1) ||
+	    getsockname(ls, (void *)&a, &len))
+		fail("loopback listener: %s", strerror(errno));
+	err = set_ulp(ls);
+	if (err != ENOTCONN)
+		fail("TCP_ULP on a listening socket: %s, expected ENOTCONN",
+		     strerror(err));
+	/* Never connected. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	err = set_ulp(fd);
+	if (err != ENOTCONN)
+		fail("TCP_ULP on an unconnected socket: %s, expected ENOTCONN",
+		     strerror(err));
+	close(fd);
+	/* Established over loopback: no chimney device on lo. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(fd, (void *)&a, sizeof(a)))
+		fail("loopback connect: %s", strerror(errno));
+	c = accept(ls, NULL, NULL);
+	err = set_ulp(fd);
+	if (err != ENODEV)
+		fail("TCP_ULP over lo: %s, expected ENODEV", strerror(err));
+	get_tuple(fd, &t);
+	err = chimney_cmd("sock_offload src=%s dst=%s\n", t.src, t.dst);
+	if (err != ENODEV)
+		fail("sock_offload over lo: %s, expected ENODEV", strerror(err));
+	close(c);
+	close(fd);
+	close(ls);
+	/* Unknown 4-tuples. */
+	err = chimney_cmd("sock_offload src=10.255.0.1:1 dst=10.255.0.2:2\n");
+	if (err != ENOENT)
+		fail("sock_offload of nothing: %s, expected ENOENT", strerror(err));
+	err = chimney_cmd("sock_upload src=10.255.0.1:1 dst=10.255.0.2:2\n");
+	if (err != ENOENT)
+		fail("sock_upload of nothing: %s, expected ENOENT", strerror(err));
+	/* Offloaded, then closed by the application: cleanly uploaded. */
+	(void)ip;
+	(void)port;
+	printf("refuse: ok\n");
+	return 0;
+}
+
+static int stream(const char *ip, int port, const char *dev, int cycles,
+		  uint64_t bytes)
+{
+	unsigned char out[CHUNK], in[CHUNK];
+	uint64_t per = bytes / (2 * cycles), pos = 0, end, n, i;
+	long long disc = dev_stat(dev, "host_event_disconnect");
+	char line[64];
+	struct tuple t;
+	int fd, c, err;
+
+	who = "stream";
+	per -= per % CHUNK;
+	if (!per)
+		per = CHUNK;
+	bytes = per * 2 * cycles;
+	fd = do_connect(ip, port);
+	dprintf(fd, "stream %llu\n", (unsigned long long)bytes);
+	get_tuple(fd, &t);
+	for (c = 0; c < 2 * cycles; c++) {
+		/* Even halves offloaded, odd ones uploaded. */
+		if (!c) {
+			offload_ulp(fd, &t);
+		} else if (c % 2) {
+			err = chimney_cmd("sock_upload src=%s dst=%s\n", t.src, t.dst);
+			if (err)
+				fail("cycle %d: sock_upload: %s", c / 2, strerror(err));
+			if (listed(&t, NULL, 0))
+				fail("cycle %d: still listed after sock_upload", c / 2);
+			err = chimney_cmd("sock_upload src=%s dst=%s\n", t.src, t.dst);
+			if (err != ENOENT)
+				fail("cycle %d: second sock_upload: %s", c / 2,
+				     strerror(err));
+		} else {
+			err = chimney_cmd("sock_offload src=%s dst=%s\n", t.src, t.dst);
+			if (err)
+				fail("cycle %d: sock_offload: %s", c / 2, strerror(err));
+			expect_listed(&t, "sock:established");
+		}
+		for (end = pos + per; pos < end; pos += n) {
+			n = end - pos < CHUNK ? end - pos : CHUNK;
+			for (i = 0; i < n; i++)
+				out[i] = pattern(pos + i, 1);
+			write_all(fd, out, n);
+			read_all(fd, in, n);
+			for (i = 0; i < n; i++)
+				if (in[i] != pattern(pos + i, 2))
+					fail("byte %llu back is 0x%02x, not 0x%02x",
+					     (unsigned long long)(pos + i), in[i],
+					     pattern(pos + i, 2));
+		}
+	}
+	/* Offloaded again for the end: the server's verdict, then its FIN. */
+	err = chimney_cmd("sock_offload src=%s dst=%s\n", t.src, t.dst);
+	if (err)
+		fail("last sock_offload: %s", strerror(err));
+	read_line(fd, line, sizeof(line));
+	snprintf((char *)out, sizeof(out), "OK %llu", (unsigned long long)bytes);
+	if (strcmp(line, (char *)out))
+		fail("server said '%s', expected '%s'", line, (char *)out);
+	if (read(fd, in, 1) != 0)
+		fail("no EOF after the verdict");
+	wait_stat(dev, "host_event_disconnect", disc + 1);
+	/* The host uploads a connection its peer closed. */
+	wait_unlisted(&t);
+	close(fd);
+	printf("stream: ok, %llu bytes each way across %d offload/upload cycles\n",
+	       (unsigned long long)bytes, cycles);
+	return 0;
+}
+
+static int fin(const char *ip, int port, const char *dev)
+{
+	long long disc = dev_stat(dev, "host_event_disconnect");
+	char line[16], c = 'g';
+	struct tuple t;
+	int fd;
+
+	who = "fin";
+	fd = do_connect(ip, port);
+	write_all(fd, "fin\n", 4);
+	get_tuple(fd, &t);
+	offload_ulp(fd, &t);
+	write_all(fd, &c, 1);
+	/* Data and FIN in, nothing read: no Disconnect yet. */
+	msleep(1500);
+	if (dev_stat(dev, "host_event_disconnect") != disc)
+		fail("Disconnect raised before the data was read");
+	expect_listed(&t, "sock:close_wait");
+	read_line(fd, line, sizeof(line));
+	if (strcmp(line, "data"))
+		fail("read '%s', expected 'data'", line);
+	wait_stat(dev, "host_event_disconnect", disc + 1);
+	wait_unlisted(&t);
+	if (read(fd, &c, 1) != 0)
+		fail("no EOF after the data");
+	close(fd);
+	printf("fin: ok\n");
+	return 0;
+}
+
+static int rst(const char *ip, int port, const char *dev)
+{
+	long long aborts = dev_stat(dev, "host_event_abort");
+	struct tuple t;
+	char c = 'g';
+	int fd;
+
+	who = "rst";
+	fd = do_connect(ip, port);
+	write_all(fd, "rst\n", 4);
+	get_tuple(fd, &t);
+	offload_ulp(fd, &t);
+	write_all(fd, &c, 1);
+	if (read(fd, &c, 1) != -1 || errno != ECONNRESET)
+		fail("read after the peer's RST: %s", strerror(errno));
+	wait_stat(dev, "host_event_abort", aborts + 1);
+	wait_unlisted(&t);
+	close(fd);
+	printf("rst: ok\n");
+	return 0;
+}
+
+static int urg(const char *ip, int port, const char *dev)
+{
+	long long urgent = dev_stat(dev, "host_reason_received_urgent_data");
+	struct pollfd p;
+	struct tuple t;
+	char c = 'g';
+	int fd;
+
+	who = "urg";
+	fd = do_connect(ip, port);
+	write_all(fd, "urg\n", 4);
+	get_tuple(fd, &t);
+	offload_ulp(fd, &t);
+	write_all(fd, &c, 1);
+	wait_stat(dev, "host_reason_received_urgent_data", urgent + 1);
+	wait_unlisted(&t);
+	/* Uploaded, the socket still delivers the urgent byte. */
+	p.fd = fd;
+	p.events = POLLPRI;
+	if (poll(&p, 1, 10000) != 1)
+		fail("no POLLPRI");
+	if (recv(fd, &c, 1, MSG_OOB) != 1 || c != 'U')
+		fail("recv MSG_OOB: %s", strerror(errno));
+	close(fd);
+	printf("urg: ok\n");
+	return 0;
+}
+
+/* The application closes its offloaded socket: the host uploads it. */
+static int app_close(const char *ip, int port, const char *dev)
+{
+	long long closed = dev_stat(dev, "sock_closed");
+	struct tuple t;
+	int fd;
+
+	who = "close";
+	fd = do_connect(ip, port);
+	write_all(fd, "hold\n", 5);
+	get_tuple(fd, &t);
+	offload_ulp(fd, &t);
+	close(fd);
+	wait_stat(dev, "sock_closed", closed + 1);
+	wait_unlisted(&t);
+	printf("close: ok\n");
+	return 0;
+}
+
+/* ss's output for the connection @t contains @want. */
+static int ss_shows(const struct tuple *t, const char *want)
+{
+	char cmd[160], buf[8192];
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ss -tinH src %s 2>&1", t->src);
+	p = popen(cmd, "r");
+	if (!p)
+		fail("popen %s: %s", cmd, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, p);
+	buf[n] = '\0';
+	if (pclose(p))
+		fail("%s failed: %s", cmd, buf);
+	return !!strstr(buf, want);
+}
+
+/* inet_diag: ss shows the ULP, offloaded and after an upload (it stays). */
+static int diag(const char *ip, int port, const char *dev)
+{
+	struct tuple t;
+	int fd, err;
+
+	who = "diag";
+	(void)dev;
+	fd = do_connect(ip, port);
+	write_all(fd, "hold\n", 5);
+	get_tuple(fd, &t);
+	offload_ulp(fd, &t);
+	if (!ss_shows(&t, "tcp-ulp-chimney"))
+		fail("ss does not show tcp-ulp-chimney");
+	err = chimney_cmd("sock_upload src=%s dst=%s\n", t.src, t.dst);
+	if (err)
+		fail("sock_upload: %s", strerror(err));
+	if (!ss_shows(&t, "tcp-ulp-chimney"))
+		fail("ss does not show tcp-ulp-chimney after the upload");
+	close(fd);
+	printf("diag: ok\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "server"))
+		return server(atoi(argv[2]));
+	if (argc == 4 && !strcmp(argv[1], "refuse"))
+		return refuse(argv[2], atoi(argv[3]));
+	if (argc == 7 && !strcmp(argv[1], "stream"))
+		return stream(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]),
+			      strtoull(argv[6], NULL, 10));
+	if (argc == 5 && !strcmp(argv[1], "fin"))
+		return fin(argv[2], atoi(argv[3]), argv[4]);
+	if (argc == 5 && !strcmp(argv[1], "rst"))
+		return rst(argv[2], atoi(argv[3]), argv[4]);
+	if (argc == 5 && !strcmp(argv[1], "urg"))
+		return urg(argv[2], atoi(argv[3]), argv[4]);
+	if (argc == 5 && !strcmp(argv[1], "diag"))
+		return diag(argv[2], atoi(argv[3]), argv[4]);
+	if (argc == 5 && !strcmp(argv[1], "close"))
+		return app_close(argv[2], atoi(argv[3]), argv[4]);
+	if (argc == 4 && !strcmp(argv[1], "quit")) {
+		int fd = do_connect(argv[2], atoi(argv[3]));
+
+		write_all(fd, "quit\n", 5);
+		close(fd);
+		return 0;
+	}
+	fprintf(stderr, "usage: see the top of scripts/sock/sock.c\n");
+	return 2;
+}

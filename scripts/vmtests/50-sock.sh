@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0
+# The socket target (issue 12): live TCP connections between two network
+# namespaces joined by veth, offloaded through the TCP ULP "chimney" and
+# debugfs, their events raised from what really happens on them.
+# chimney-sock (scripts/sock/sock.c) is both ends.
+. /vmtests/lib.inc
+set -e
+
+command -v chimney-sock >/dev/null || fail "chimney-sock is not in the initramfs"
+ref0=$(cat /sys/module/chimney/refcnt)
+
+ip netns add cspeer
+ip link add cs0 type veth peer name cs1
+ip link set cs1 netns cspeer
+ip addr add 10.77.0.1/24 dev cs0
+ip -6 addr add 2001:db8:77::1/64 dev cs0 nodad
+ip link set cs0 up
+ip -n cspeer addr add 10.77.0.2/24 dev cs1
+ip -n cspeer -6 addr add 2001:db8:77::2/64 dev cs1 nodad
+ip -n cspeer link set cs1 up
+ip -n cspeer link set lo up
+
+# Not attached yet: a clear errno, nothing offloaded.
+ip netns exec cspeer chimney-sock server 7000 > /tmp/sock-server.out 2>&1 &
+server=$!
+wait_for "the server" sh -c "grep -q listening /tmp/sock-server.out"
+cmd_err "sock_offload src=10.77.0.1:1 dst=10.77.0.2:7000"
+
+# The fake target's commands do not apply to the socket target.
+cmd_err "attach dev=cs0 target=sock capacity=4"
+cmd_err "attach dev=cs0 target=nic"
+cmd "attach dev=cs0 target=sock"
+grep -q '^1 target chimney_sock_target$' $D/devices/cs0/stack ||
+	fail "cs0's stack: $(cat $D/devices/cs0/stack)"
+[ ! -e $D/devices/cs0/capacity ] || fail "knob files on the socket target"
+cmd_err "pause dev=cs0"
+cmd_err "offload dev=cs0 src=10.77.0.1:1 dst=10.77.0.2:80"
+[ "$(stat $D/devices/cs0/stats sock_refused)" = 1 ] || fail "sock_refused"
+
+chimney-sock refuse 10.77.0.2 7000
+chimney-sock stream 10.77.0.2 7000 cs0 20 2097152
+chimney-sock fin 10.77.0.2 7000 cs0
+chimney-sock rst 10.77.0.2 7000 cs0
+chimney-sock urg 10.77.0.2 7000 cs0
+chimney-sock close 10.77.0.2 7000 cs0
+# ss (iproute2) is shipped by check.sh beside chimney-sock.
+command -v ss >/dev/null || fail "ss is not in the initramfs"
+chimney-sock diag 10.77.0.2 7000 cs0
+# IPv6: the same ULP, lookups and listing.
+chimney-sock stream 2001:db8:77::2 7000 cs0 4 262144
+chimney-sock rst 2001:db8:77::2 7000 cs0
+chimney-sock quit 10.77.0.2 7000
+wait $server || fail "server: $(cat /tmp/sock-server.out)"
+
+[ "$(stat $D/devices/cs0/stats event_disconnect)" = 3 ] ||
+	fail "event_disconnect: $(cat $D/devices/cs0/stats)"
+[ "$(stat $D/devices/cs0/stats event_abort)" = 2 ] ||
+	fail "event_abort: $(cat $D/devices/cs0/stats)"
+[ "$(stat $D/devices/cs0/stats sock_disconnects)" = 3 ] || fail sock_disconnects
+[ "$(stat $D/devices/cs0/stats sock_aborts)" = 2 ] || fail sock_aborts
+[ "$(stat $D/devices/cs0/stats reason_received_urgent_data)" = 1 ] ||
+	fail "reason_received_urgent_data"
+[ "$(stat $D/devices/cs0/stats reason_upload_requested)" = 1 ] ||
+	fail "reason_upload_requested"
+[ "$(stat $D/devices/cs0/stats rule_bad_completion)" = 0 ] || fail "bad completions"
+grep '^rule_' $D/devices/cs0/stats | grep -v ' 0$' && fail "rule violations"
+[ "$(stat $D/devices/cs0/stats target_connections)" = 0 ] || fail "connections left"
+check_books
+
+# The sockets that held the ULP are gone: the module is not pinned any more.
+wait_for "the ULP's module references" sh -c "[ \$(cat /sys/module/chimney/refcnt) = $ref0 ]"
+
+cmd "detach dev=cs0"
+ip link del cs0
+ip netns del cspeer
+echo "socket target: ok"
