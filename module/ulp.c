@@ -69,8 +69,9 @@ static int chimney_ulp_sk_init(struct sock *sk)
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, cs);
 	err = chimney_sock_offload(cs, sk, &id);
 	if (err) {
-		RCU_INIT_POINTER(inet_csk(sk)->icsk_ulp_data, NULL);
+		/* Callbacks back first: they find their context through it. */
 		chimney_sock_release(cs, sk, false);
+		RCU_INIT_POINTER(inet_csk(sk)->icsk_ulp_data, NULL);
 	}
 	return err;
 }
@@ -82,8 +83,9 @@ static void chimney_ulp_sk_release(struct sock *sk)
 
 	if (!cs)
 		return;
-	RCU_INIT_POINTER(inet_csk(sk)->icsk_ulp_data, NULL);
+	/* Callbacks back first: they find their context through it. */
 	chimney_sock_release(cs, sk, true);
+	RCU_INIT_POINTER(inet_csk(sk)->icsk_ulp_data, NULL);
 }
 
 static int chimney_ulp_get_info(struct sock *sk, struct sk_buff *skb)
