@@ -10,6 +10,10 @@
  *  - a FIN received when all data before it was read: Disconnect (if data
  *    was still unread, a work item polls until the application read it);
  *  - an acceptable RST (the socket closes with ECONNRESET or EPIPE): Abort;
+ *  - a TCP timer gave up on the connection (retransmissions, zero-window
+ *    probes or keepalives exhausted: tcp_write_err() closes the socket with
+ *    ETIMEDOUT or the soft error seen meanwhile):
+ *    Retrieve(TimeoutExpiration);
  *  - urgent data: Retrieve(ReceivedUrgentData);
  *  - the socket destroyed while offloaded: Retrieve(UploadRequested), so
  *    the host uploads what is left of it.
@@ -189,6 +193,14 @@ static void chimney_sock_check(struct chimney_sock *cs, struct sock *sk)
 				   &cs->st->aborts);
 		goto unlock;
 	}
+	if (READ_ONCE(sk->sk_state) == TCP_CLOSE && err && !cs->timed_out) {
+		/* tcp_write_err(): a timer gave up. Mandatory. */
+		cs->timed_out = true;
+		chimney_sock_raise(cs, CHIMNEY_EVENT_RETRIEVE,
+				   CHIMNEY_UPLOAD_TIMEOUT_EXPIRATION,
+				   &cs->st->timeouts);
+		goto unlock;
+	}
 	if (!cs->urgent && (READ_ONCE(tp->urg_data) & TCP_URG_VALID)) {
 		/* Mandatory: the host uploads, and TCP delivers the byte. */
 		cs->urgent = true;
@@ -304,6 +316,7 @@ static int chimney_sock_target_initiate(struct chimney_layer *layer,
 	cs->state = CHIMNEY_SOCK_OFFLOADED;
 	cs->rx_closed = false;
 	cs->aborted = false;
+	cs->timed_out = false;
 	/* Urgent data of an earlier offload is not news. */
 	cs->urgent = READ_ONCE(tcp_sk(cs->sk)->urg_data) & TCP_URG_VALID;
 	cs->offloads++;
@@ -486,7 +499,8 @@ void chimney_sock_release(struct chimney_sock *cs, struct sock *sk,
 	bool cancelled;
 
 	spin_lock_bh(&cs->lock);
-	if (raise && cs->state == CHIMNEY_SOCK_OFFLOADED && !cs->aborted)
+	if (raise && cs->state == CHIMNEY_SOCK_OFFLOADED && !cs->aborted &&
+	    !cs->timed_out)
 		chimney_sock_raise(cs, CHIMNEY_EVENT_RETRIEVE,
 				   CHIMNEY_UPLOAD_UPLOAD_REQUESTED,
 				   &cs->st->closed);
@@ -544,7 +558,7 @@ bool chimney_sock_conn_show(struct seq_file *m, u64 id)
 void chimney_sock_target_stats_show(struct seq_file *m,
 				    struct chimney_sock_target *st)
 {
-	u64 disconnects, aborts, urgents, closed, refused;
+	u64 disconnects, aborts, urgents, timeouts, closed, refused;
 	unsigned int live;
 
 	spin_lock_bh(&st->lock);
@@ -552,13 +566,16 @@ void chimney_sock_target_stats_show(struct seq_file *m,
 	disconnects = st->disconnects;
 	aborts = st->aborts;
 	urgents = st->urgents;
+	timeouts = st->timeouts;
 	closed = st->closed;
 	refused = st->refused;
 	spin_unlock_bh(&st->lock);
 	seq_printf(m, "target_connections %u\n", live);
 	seq_printf(m, "sock_disconnects %llu\nsock_aborts %llu\n", disconnects,
 		   aborts);
-	seq_printf(m, "sock_urgent %llu\nsock_closed %llu\n", urgents, closed);
+	seq_printf(m, "sock_urgent %llu\nsock_timeouts %llu\n", urgents,
+		   timeouts);
+	seq_printf(m, "sock_closed %llu\n", closed);
 	seq_printf(m, "sock_refused %llu\n", refused);
 }
 

@@ -37,6 +37,7 @@ struct chimney_sock {
 	bool rx_closed;			/* Disconnect raised on this offload */
 	bool aborted;			/* Abort raised */
 	bool urgent;			/* Retrieve(ReceivedUrgentData) raised */
+	bool timed_out;			/* Retrieve(TimeoutExpiration) raised */
 	bool fin_polling;		/* fin_work queued: FIN in, data unread */
 	u8 wrapped;			/* CHIMNEY_SOCK_CB_*: ours in the socket */
 	u32 offloads;
@@ -63,6 +64,7 @@ struct chimney_sock_target {
 	u64 disconnects;
 	u64 aborts;
 	u64 urgents;
+	u64 timeouts;
 	u64 closed;			/* sockets destroyed while offloaded */
 	u64 refused;			/* initiates with no socket behind them */
 };
