@@ -17,6 +17,8 @@
  *   chimney-sock urg IP PORT DEV      the server's urgent byte: Retrieve
  *   chimney-sock close IP PORT DEV    the client closes while offloaded
  *   chimney-sock diag IP PORT DEV     ss -ti shows the ULP (needs ss)
+ *   chimney-sock rto IP PORT DEV CMD  CMD cuts the path; the retransmission
+ *                                     timer gives up: Retrieve(Timeout...)
  *
  * The client side runs where the chimney device DEV (attached with
  * target=sock) is and drives chimney through its debugfs files. Each
@@ -193,6 +195,13 @@ static int server(int port)
 			if (send(fd, "U", 1, MSG_OOB) != 1)
 				fail("send MSG_OOB: %s", strerror(errno));
 			/* Until the client closes. */
+			while (read(fd, &c, 1) > 0)
+				;
+		} else if (!strcmp(line, "rto")) {
+			/* The client's end dies silently: give up after 15 s. */
+			struct timeval tv = { 15, 0 };
+
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 			while (read(fd, &c, 1) > 0)
 				;
 		} else if (!strcmp(line, "hold")) {
@@ -438,12 +447,74 @@ static int refuse(const char *ip, int port)
 	return 0;
 }
 
+/* The id of @t's connection, from the listing (0 if not listed). */
+static unsigned long long conn_id(const struct tuple *t)
+{
+	unsigned long long id = 0;
+	char line[512], want[160];
+	FILE *f;
+
+	snprintf(want, sizeof(want), " %s %s ", t->src, t->dst);
+	f = fopen(D "/connections", "r");
+	if (!f)
+		fail("open connections: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, want))
+			id = strtoull(line, NULL, 10);
+	fclose(f);
+	return id;
+}
+
+/*
+ * Upload @t's connection, cycle by cycle another way: sock_upload (which
+ * returns once done), the host's "terminate id=N", or the device's detach
+ * (then attached again).
+ */
+static void upload(const struct tuple *t, const char *dev, int cycle)
+{
+	unsigned long long id = conn_id(t);
+	int err;
+
+	if (!id)
+		fail("cycle %d: not listed before the upload", cycle);
+	switch (cycle % 3) {
+	case 0:
+		err = chimney_cmd("sock_upload src=%s dst=%s\n", t->src, t->dst);
+		if (err)
+			fail("cycle %d: sock_upload: %s", cycle, strerror(err));
+		if (listed(t, NULL, 0))
+			fail("cycle %d: still listed after sock_upload", cycle);
+		err = chimney_cmd("sock_upload src=%s dst=%s\n", t->src, t->dst);
+		if (err != ENOENT)
+			fail("cycle %d: second sock_upload: %s", cycle,
+			     strerror(err));
+		break;
+	case 1:
+		err = chimney_cmd("terminate id=%llu\n", id);
+		if (err)
+			fail("cycle %d: terminate id=%llu: %s", cycle, id,
+			     strerror(err));
+		wait_unlisted(t);
+		break;
+	default:
+		err = chimney_cmd("detach dev=%s\n", dev);
+		if (err)
+			fail("cycle %d: detach %s: %s", cycle, dev, strerror(err));
+		if (listed(t, NULL, 0))
+			fail("cycle %d: still listed after the detach", cycle);
+		err = chimney_cmd("attach dev=%s target=sock\n", dev);
+		if (err)
+			fail("cycle %d: attach %s: %s", cycle, dev, strerror(err));
+		break;
+	}
+}
+
 static int stream(const char *ip, int port, const char *dev, int cycles,
 		  uint64_t bytes)
 {
 	unsigned char out[CHUNK], in[CHUNK];
 	uint64_t per = bytes / (2 * cycles), pos = 0, end, n, i;
-	long long disc = dev_stat(dev, "host_event_disconnect");
+	long long disc;
 	char line[64];
 	struct tuple t;
 	int fd, c, err;
@@ -461,15 +532,7 @@ static int stream(const char *ip, int port, const char *dev, int cycles,
 		if (!c) {
 			offload_ulp(fd, &t);
 		} else if (c % 2) {
-			err = chimney_cmd("sock_upload src=%s dst=%s\n", t.src, t.dst);
-			if (err)
-				fail("cycle %d: sock_upload: %s", c / 2, strerror(err));
-			if (listed(&t, NULL, 0))
-				fail("cycle %d: still listed after sock_upload", c / 2);
-			err = chimney_cmd("sock_upload src=%s dst=%s\n", t.src, t.dst);
-			if (err != ENOENT)
-				fail("cycle %d: second sock_upload: %s", c / 2,
-				     strerror(err));
+			upload(&t, dev, c / 2);
 		} else {
 			err = chimney_cmd("sock_offload src=%s dst=%s\n", t.src, t.dst);
 			if (err)
@@ -490,6 +553,7 @@ static int stream(const char *ip, int port, const char *dev, int cycles,
 		}
 	}
 	/* Offloaded again for the end: the server's verdict, then its FIN. */
+	disc = dev_stat(dev, "host_event_disconnect");	/* a detach reset it */
 	err = chimney_cmd("sock_offload src=%s dst=%s\n", t.src, t.dst);
 	if (err)
 		fail("last sock_offload: %s", strerror(err));
@@ -649,6 +713,37 @@ static int diag(const char *ip, int port, const char *dev)
 	return 0;
 }
 
+/*
+ * @cut takes the path away (the peer's link down); the data sent then is
+ * retransmitted until TCP_USER_TIMEOUT: the socket closes with ETIMEDOUT.
+ */
+static int rto(const char *ip, int port, const char *dev, const char *cut)
+{
+	long long timeouts = dev_stat(dev, "host_reason_timeout_expiration");
+	unsigned int ms = 2000;
+	struct tuple t;
+	char c;
+	int fd;
+
+	who = "rto";
+	fd = do_connect(ip, port);
+	write_all(fd, "rto\n", 4);
+	if (setsockopt(fd, SOL_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)))
+		fail("TCP_USER_TIMEOUT: %s", strerror(errno));
+	get_tuple(fd, &t);
+	offload_ulp(fd, &t);
+	if (system(cut))
+		fail("'%s' failed", cut);
+	write_all(fd, "lost\n", 5);
+	wait_stat(dev, "host_reason_timeout_expiration", timeouts + 1);
+	wait_unlisted(&t);
+	if (read(fd, &c, 1) != -1 || errno != ETIMEDOUT)
+		fail("read after the timeout: %s", strerror(errno));
+	close(fd);
+	printf("rto: ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -665,6 +760,8 @@ int main(int argc, char **argv)
 		return rst(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "urg"))
 		return urg(argv[2], atoi(argv[3]), argv[4]);
+	if (argc == 6 && !strcmp(argv[1], "rto"))
+		return rto(argv[2], atoi(argv[3]), argv[4], argv[5]);
 	if (argc == 5 && !strcmp(argv[1], "diag"))
 		return diag(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "close"))

@@ -38,6 +38,8 @@ cmd_err "offload dev=cs0 src=10.77.0.1:1 dst=10.77.0.2:80"
 [ "$(stat $D/devices/cs0/stats sock_refused)" = 1 ] || fail "sock_refused"
 
 chimney-sock refuse 10.77.0.2 7000
+# Uploads by sock_upload, terminate id=N and detach (the counters below
+# start again at the last detach, in cycle 17).
 chimney-sock stream 10.77.0.2 7000 cs0 20 2097152
 chimney-sock fin 10.77.0.2 7000 cs0
 chimney-sock rst 10.77.0.2 7000 cs0
@@ -47,9 +49,14 @@ chimney-sock close 10.77.0.2 7000 cs0
 command -v ss >/dev/null || fail "ss is not in the initramfs"
 chimney-sock diag 10.77.0.2 7000 cs0
 # IPv6: the same ULP, lookups and listing.
-chimney-sock stream 2001:db8:77::2 7000 cs0 4 262144
+chimney-sock stream 2001:db8:77::2 7000 cs0 2 262144
 chimney-sock rst 2001:db8:77::2 7000 cs0
-chimney-sock quit 10.77.0.2 7000
+# The retransmission timer gives up (TCP_USER_TIMEOUT) with the path cut.
+chimney-sock rto 10.77.0.2 7000 cs0 "ip -n cspeer link set cs1 down"
+ip -n cspeer link set cs1 up
+# The neighbour entry failed while the path was cut.
+ip neigh flush dev cs0
+wait_for "the path back" sh -c "chimney-sock quit 10.77.0.2 7000 >/dev/null 2>&1"
 wait $server || fail "server: $(cat /tmp/sock-server.out)"
 
 [ "$(stat $D/devices/cs0/stats event_disconnect)" = 3 ] ||
@@ -62,6 +69,9 @@ wait $server || fail "server: $(cat /tmp/sock-server.out)"
 	fail "reason_received_urgent_data"
 [ "$(stat $D/devices/cs0/stats reason_upload_requested)" = 1 ] ||
 	fail "reason_upload_requested"
+[ "$(stat $D/devices/cs0/stats reason_timeout_expiration)" = 1 ] ||
+	fail "reason_timeout_expiration"
+[ "$(stat $D/devices/cs0/stats sock_timeouts)" = 1 ] || fail sock_timeouts
 [ "$(stat $D/devices/cs0/stats rule_bad_completion)" = 0 ] || fail "bad completions"
 grep '^rule_' $D/devices/cs0/stats | grep -v ' 0$' && fail "rule violations"
 [ "$(stat $D/devices/cs0/stats target_connections)" = 0 ] || fail "connections left"
