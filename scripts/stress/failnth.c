@@ -3,7 +3,9 @@
  * chimney-failnth: systematic fault injection of every allocation (issue
  * 11, part 2), run inside the test VM (static, carried by run.sh -b).
  *
- * usage: chimney-failnth -c CHIMNEY.ko -e CHIMNEY_EXT.ko
+ * usage: chimney-failnth -c CHIMNEY.ko -e CHIMNEY_EXT.ko [-o NAME]
+ * (-o: only the scenario NAME, spaces written as '_'; the harness
+ * self-test runs one entry point of a broken build this way)
  *
  * For each entry point (module init with and without devices=, attach,
  * every command verb, every knob, the devices parameter (whose rescan
@@ -19,6 +21,15 @@
  * site; each is printed ("failnth: site ...") for scripts that map it to a
  * source line. kmemleak (after rmmod, by the harness) catches leaks on the
  * error paths; KASAN and lockdep any splat.
+ *
+ * Two refinements reach the sites the plain loop cannot:
+ * - "pairs": the n-th and the next allocation fail (failslab's times=2
+ *   with this thread's make-it-fail, armed only once fail-nth fired). The
+ *   xarray tries a silent GFP_NOWAIT allocation under its lock and retries
+ *   with the caller's gfp: xa_insert() fails only when both do.
+ * - IPv6 address removal by ioctl(SIOCDIFADDR) from this thread: the
+ *   address notifier chain is atomic and runs in the remover's context, so
+ *   the GFP_ATOMIC device-event allocations are this thread's to fail.
  * Exit 0: no finding; 1: findings ("FAILNTH-FAIL:").
  */
 #define _GNU_SOURCE
@@ -30,10 +41,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <spawn.h>
 #include <unistd.h>
+#include <linux/ipv6.h>
 
 #define D "/sys/kernel/debug/chimney"
 #define E "/sys/kernel/debug/chimney_ext"
@@ -226,6 +242,12 @@ static void scan_kmsg(const char *entry)
 		    strstr(rec, "blocked for more than") || strstr(rec, "refcount_t"))
 			finding("%s: the kernel complained: %s", entry,
 				strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+		/*
+		 * ref_tracker_alloc() fails silently (__GFP_NOWARN: no stack
+		 * dump) and says so once: the one netdev_hold() that can fail.
+		 */
+		if (strstr(rec, "unreliable refcount tracker"))
+			printf("failnth: silent refcount tracker failure (first by %s)\n", entry);
 		if (strstr(rec, "FAULT_INJECTION: forcing a failure")) {
 			in_fault = true;
 			got = false;
@@ -279,13 +301,63 @@ static int steps(const char *const *list)
 struct scenario {
 	const char *name;
 	const char *const *setup;
-	const char *op;		/* FILE|TEXT, or "insmod:ARGS" */
+	/* FILE|TEXT, "insmod:ARGS", "open:FILE" or "del6:DEV|ADDR/PREFIX" */
+	const char *op;
 	const char *const *undo;	/* after a successful op */
 	const char *const *teardown;	/* after the scenario */
 };
 
 static const char *chimney_ko, *ext_ko;
-static int failnth_fd = -1;
+static int failnth_fd = -1, make_it_fail_fd = -1;
+static bool pairs;	/* run(): fail the n-th and the next allocation */
+static const char *only;
+
+static bool wanted(const char *name)
+{
+	size_t i;
+
+	if (!only)
+		return true;
+	for (i = 0; name[i] && only[i]; i++)
+		if (only[i] != (name[i] == ' ' ? '_' : name[i]))
+			return false;
+	return !name[i] && !only[i];
+}
+
+/*
+ * Pairs: once fail-nth fired, failslab's own filter takes over for this
+ * thread only (task-filter, make-it-fail) and fails one more allocation
+ * (times 2, the first spent by fail-nth). Armed and disarmed through files
+ * opened beforehand: proc's writes of a number allocate nothing.
+ */
+static void pair_arm(bool on)
+{
+	if (on) {
+		wr(FS "/times", "2");
+		(void)!pwrite(make_it_fail_fd, "1", 1, 0);
+	} else {
+		(void)!pwrite(make_it_fail_fd, "0", 1, 0);
+		wr(FS "/times", "0");
+	}
+}
+
+/* "DEV|ADDR/PREFIX": SIOCDIFADDR's request, built before anything is armed. */
+static int del6_prepare(const char *arg, struct in6_ifreq *req)
+{
+	char dev[IF_NAMESIZE], addr[64];
+	const char *bar = strchr(arg, '|'), *slash;
+
+	if (!bar || !(slash = strchr(bar, '/')))
+		return -EINVAL;
+	snprintf(dev, sizeof(dev), "%.*s", (int)(bar - arg), arg);
+	snprintf(addr, sizeof(addr), "%.*s", (int)(slash - bar - 1), bar + 1);
+	memset(req, 0, sizeof(*req));
+	req->ifr6_ifindex = if_nametoindex(dev);
+	req->ifr6_prefixlen = atoi(slash + 1);
+	if (!req->ifr6_ifindex || inet_pton(AF_INET6, addr, &req->ifr6_addr) != 1)
+		return -EINVAL;
+	return 0;
+}
 
 /*
  * The operation, one system call, with the n-th allocation of this thread
@@ -293,12 +365,13 @@ static int failnth_fd = -1;
  * allocations are not the operation's). Returns its result; *reached is
  * false if the n-th allocation never came.
  */
-static int do_op(const char *op, int n, bool *reached)
+static int do_op(const char *op, int n, bool pair, bool *reached)
 {
 	char nb[32], file[256];
 	const char *text = "";
 	int fd, rc;
-	bool mod = false;
+	bool mod = false, del6 = false;
+	struct in6_ifreq req;
 
 	if (!strncmp(op, "open:", 5)) {	/* the open itself */
 		snprintf(nb, sizeof(nb), "%d", n);
@@ -314,7 +387,13 @@ static int do_op(const char *op, int n, bool *reached)
 			close(fd);
 		return rc;
 	}
-	if (!strncmp(op, "insmod:", 7) || !strncmp(op, "ext:", 4)) {
+	if (!strncmp(op, "del6:", 5)) {
+		del6 = true;
+		rc = del6_prepare(op + 5, &req);
+		if (rc)
+			return rc;
+		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	} else if (!strncmp(op, "insmod:", 7) || !strncmp(op, "ext:", 4)) {
 		mod = true;
 		text = strchr(op, ':') + 1;
 		fd = open(op[0] == 'i' ? chimney_ko : ext_ko, O_RDONLY | O_CLOEXEC);
@@ -328,13 +407,19 @@ static int do_op(const char *op, int n, bool *reached)
 	if (fd < 0)
 		return -errno;
 	snprintf(nb, sizeof(nb), "%d", n);
+	if (pair && n)
+		pair_arm(true);
 	if (n && pwrite(failnth_fd, nb, strlen(nb), 0) < 0)
 		finding("fail-nth: %s", strerror(errno));
 	if (mod)
 		rc = syscall(SYS_finit_module, fd, text, 0);
+	else if (del6)
+		rc = ioctl(fd, SIOCDIFADDR, &req);
 	else
 		rc = write(fd, text, strlen(text));
 	rc = rc < 0 ? -errno : 0;
+	if (pair && n)
+		pair_arm(false);
 	memset(nb, 0, sizeof(nb));
 	(void)!pread(failnth_fd, nb, sizeof(nb) - 1, 0);
 	/* Not reached: clear it so nothing else fails. */
@@ -357,6 +442,8 @@ static void run_init(const struct scenario *sc)
 	int total, n, err, seen = 0, nomem = 0;
 	bool reached;
 
+	if (!wanted(sc->name))
+		return;
 	steps(sc->setup);
 	/* A load that succeeds: how many allocations it makes. */
 	{
@@ -378,7 +465,7 @@ static void run_init(const struct scenario *sc)
 	}
 	for (n = total; n >= 1; n--) {
 		before = snapshot();
-		err = do_op(sc->op, n, &reached);
+		err = do_op(sc->op, n, false, &reached);
 		ops++;
 		scan_kmsg(sc->name);
 		if (!reached || !last_in_chimney) {
@@ -419,12 +506,14 @@ static void run(const struct scenario *sc)
 	int n, err, errs[4] = { 0 }, worst = 0;
 	long inj = 0;
 
+	if (!wanted(sc->name))
+		return;
 	steps(sc->setup);
 	for (n = 1; n <= MAXN; n++) {
 		bool reached;
 
 		before = snapshot();
-		err = do_op(sc->op, n, &reached);
+		err = do_op(sc->op, n, pairs, &reached);
 		ops++;
 		scan_kmsg(sc->name);
 		if (!reached) {	/* the n-th allocation never came */
@@ -483,11 +572,13 @@ int main(int argc, char **argv)
 	int c;
 	size_t i;
 
-	while ((c = getopt(argc, argv, "c:e:")) != -1) {
+	while ((c = getopt(argc, argv, "c:e:o:")) != -1) {
 		if (c == 'c')
 			chimney_ko = optarg;
 		else if (c == 'e')
 			ext_ko = optarg;
+		else if (c == 'o')
+			only = optarg;
 		else
 			return 2;
 	}
@@ -512,10 +603,14 @@ int main(int argc, char **argv)
 	wr(FS "/cache-filter", "N");
 	snprintf(tid, sizeof(tid), "/proc/thread-self/fail-nth");
 	failnth_fd = open(tid, O_RDWR);
-	if (failnth_fd < 0) {
-		finding("%s: %s", tid, strerror(errno));
+	make_it_fail_fd = open("/proc/thread-self/make-it-fail", O_RDWR);
+	if (failnth_fd < 0 || make_it_fail_fd < 0) {
+		finding("%s or make-it-fail: %s", tid, strerror(errno));
 		return 1;
 	}
+	/* Pairs only: no task but this one ever has make-it-fail set. */
+	if (wr(FS "/task-filter", "Y") || wr(FS "/probability", "100") || wr(FS "/times", "0"))
+		finding("failslab: no task-filter/probability/times");
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 	lseek(kmsg, 0, SEEK_END);
 
@@ -534,6 +629,10 @@ int main(int argc, char **argv)
 			  L(C "upload_all dev=fn0\n", "sh:sleep 0.2", C "resume dev=fn0\n"), NULL },
 			{ "offload ipv6", NULL, C "offload dev=fn0 src=[2001:db8::80]:1 dst=[2001:db8::81]:80\n",
 			  L(C "upload_all dev=fn0\n", "sh:sleep 0.2", C "resume dev=fn0\n"), NULL },
+			{ "ipv6 address removed", L("sh:ip -6 addr add 2001:db8:f::1/64 dev fn0 nodad"),
+			  "del6:fn0|2001:db8:f::1/64",
+			  L("sh:sleep 0.2; ip -6 addr add 2001:db8:f::1/64 dev fn0 nodad"),
+			  L("sh:ip -6 addr del 2001:db8:f::1/64 dev fn0; sleep 0.2") },
 			{ "upload_all", L(C "offload dev=fn0 src=10.80.0.1:2 dst=10.80.0.2:80\n"),
 			  C "upload_all dev=fn0\n", L("sh:sleep 0.2", C "resume dev=fn0\n",
 			  C "offload dev=fn0 src=10.80.0.1:2 dst=10.80.0.2:80\n"),
@@ -559,6 +658,15 @@ int main(int argc, char **argv)
 
 		for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 			run(&s[i]);
+	}
+	{
+		const struct scenario sc = {
+			"offload ipv4, pairs", NULL, C "offload dev=fn0 src=10.80.0.1:1 dst=10.80.0.2:80\n",
+			L(C "upload_all dev=fn0\n", "sh:sleep 0.2", C "resume dev=fn0\n"), NULL };
+
+		pairs = true;
+		run(&sc);
+		pairs = false;
 	}
 	/* Commands on a connection id. */
 	{
@@ -636,11 +744,13 @@ int main(int argc, char **argv)
 	{
 		bool r;
 
-		if (do_op("ext:", 0, &r))
+		if (do_op("ext:", 0, false, &r))
 			finding("insmod chimney_ext at the end failed");
 	}
 	sh("ip link del fn0; ip link del fn1; ip link del fe0");
 	wr(FS "/verbose", "0");
+	wr(FS "/probability", "0");
+	wr(FS "/task-filter", "N");
 	scan_kmsg("the end");
 	wr("/proc/sys/kernel/printk", saved_printk);
 	printf("failnth: %ld operations, %ld allocations failed, %d distinct chimney call sites failed:\n",
