@@ -52,13 +52,8 @@ end() {		# end LOG: empty log = pass
 	fi
 }
 
-# Stress programs not yet converted to common.h and kernel style, left out
-# of checkpatch until they are (they are still built below); drop a name
-# here once its file is clean.
-stress_pending=(scripts/stress/failnth.c)
 mapfile -t files < <(find module include kunit -name '*.[ch]' ! -name '*.mod.c' | LC_ALL=C sort;
-		     ls scripts/selftest/*.c 2>/dev/null;
-		     ls scripts/stress/*.[ch] 2>/dev/null | grep -vxF -f <(printf '%s\n' "${stress_pending[@]}"))
+		     ls scripts/selftest/*.c scripts/stress/*.[ch] 2>/dev/null)
 
 # --- checkpatch ----------------------------------------------------------------
 # --no-tree already drops what needs a kernel tree (MAINTAINERS,

@@ -33,101 +33,23 @@
  * Exit 0: no finding; 1: findings ("FAILNTH-FAIL:").
  */
 #define _GNU_SOURCE
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#define FINDING_PREFIX "FAILNTH-FAIL: "
+#include "common.h"
+
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <spawn.h>
-#include <unistd.h>
 #include <linux/ipv6.h>
 
-#define D "/sys/kernel/debug/chimney"
-#define E "/sys/kernel/debug/chimney_ext"
-#define PARAM "/sys/module/chimney/parameters/devices"
 #define FS "/sys/kernel/debug/failslab"
 #define MAXN 3000
 
-static int findings;
 static int kmsg = -1;
 static char sites[256][96];
 static int nsites;
 static long injected, ops;
 static char saved_printk[16] = "7";
-
-static void finding(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAILNTH-FAIL: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	findings++;
-}
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-	va_list ap;
-	pid_t pid;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (posix_spawn(&pid, argv[0], NULL, NULL, (char *const *)argv, environ))
-		return -1;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int wr(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static char *slurp(const char *path)
-{
-	size_t cap = 8192, len = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	buf[0] = 0;
-	if (fd < 0)
-		return buf;
-	for (;;) {
-		if (cap - len < 4096)
-			buf = realloc(buf, cap *= 2);
-		n = read(fd, buf + len, cap - len - 1);
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	close(fd);
-	buf[len] = 0;
-	return buf;
-}
 
 /* Everything under a debugfs tree, file by file, plus the parameter. */
 static void snap_tree(const char *dir, char **acc, size_t *len)
@@ -201,20 +123,7 @@ static char *snapshot(void)
 
 static void diff(const char *a, const char *b)
 {
-	int shown = 0;
-
-	while (*a && *b && shown < 4) {
-		const char *ae = strchrnul(a, '\n'), *be = strchrnul(b, '\n');
-
-		if (ae - a != be - b || memcmp(a, b, ae - a)) {
-			printf("    before: %.*s\n    after:  %.*s\n", (int)(ae - a), a,
-			       (int)(be - b), b);
-			shown++;
-		}
-		a = *ae ? ae + 1 : ae;
-		b = *be ? be + 1 : be;
-	}
-	if (!shown)
+	if (!show_diff(a, b, 4))
 		printf("    (one snapshot is longer)\n");
 }
 
@@ -262,13 +171,13 @@ static void scan_kmsg(const char *entry)
 			p = p ? p + 1 : rec;
 			while (*p == ' ' || *p == '?')
 				p++;
-			snprintf(site, sizeof(site), "%.*s", (int)strcspn(p, " \n"), p);
+			snprintf(site, sizeof(site), "%.*s", (int)strcspn(p, "\n "), p);
 			got = true;
 			for (i = 0; i < nsites; i++)
 				if (!strcmp(sites[i], site))
 					break;
 			if (i == nsites && nsites < 256) {
-				strcpy(sites[nsites++], site);
+				snprintf(sites[nsites++], sizeof(sites[0]), "%s", site);
 				printf("failnth: site %s (first failed by %s)\n", site, entry);
 			}
 		}
@@ -345,9 +254,10 @@ static void pair_arm(bool on)
 static int del6_prepare(const char *arg, struct in6_ifreq *req)
 {
 	char dev[IF_NAMESIZE], addr[64];
-	const char *bar = strchr(arg, '|'), *slash;
+	const char *bar = strchr(arg, '|');
+	const char *slash = bar ? strchr(bar, '/') : NULL;
 
-	if (!bar || !(slash = strchr(bar, '/')))
+	if (!slash)
 		return -EINVAL;
 	snprintf(dev, sizeof(dev), "%.*s", (int)(bar - arg), arg);
 	snprintf(addr, sizeof(addr), "%.*s", (int)(slash - bar - 1), bar + 1);
@@ -656,7 +566,7 @@ int main(int argc, char **argv)
 			  L(EC "upload dev=fe0\n", "sh:sleep 0.2"), L(EC "unregister dev=fe0\n") },
 		};
 
-		for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(s); i++)
 			run(&s[i]);
 	}
 	{
@@ -680,7 +590,7 @@ int main(int argc, char **argv)
 		};
 		char offl[128], cmd[128], setup0[200], name[64];
 
-		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(verbs); i++) {
 			char idb[32] = "";
 			int fd = open(D "/command", O_RDWR);
 
@@ -702,7 +612,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		char name[64];
 		const char *v = i == 0 ? "5\n" : i <= 2 ? "0\n" : i <= 4 ? "-5\n" : "0\n";
 
@@ -730,18 +640,17 @@ int main(int argc, char **argv)
 			run_init(&s[i]);
 	}
 	{
-		int fd = open(chimney_ko, O_RDONLY);
+		int rc = insmod(chimney_ko, "");
 
-		if (syscall(SYS_finit_module, fd, "", 0))
-			finding("insmod chimney at the end: %s", strerror(errno));
-		close(fd);
+		if (rc)
+			finding("insmod chimney at the end: %s", strerror(-rc));
 	}
 	{
-		/* chimney_ext's init allocates nothing of its own worth failing
+		/*
+		 * chimney_ext's init allocates nothing of its own worth failing
 		 * beyond layer registration (covered above); its loader's
-		 * allocations hit the same WARNs: not run. */
-	}
-	{
+		 * allocations hit the same WARNs: not run.
+		 */
 		bool r;
 
 		if (do_op("ext:", 0, false, &r))
