@@ -327,7 +327,7 @@ static void *ext_worker(void *arg)
 			t = now() - t;
 			if (t > slowest_extdel)
 				slowest_extdel = t;
-			if (t > 10)
+			if (t > DEL_SLOW)
 				finding("ip link del xte0 (chimney_ext stack, connections live) took %.1f s", t);
 		}
 		add(O_EXT, 1);
@@ -539,7 +539,7 @@ int main(int argc, char **argv)
 		double s = now();
 
 		sh("ip link del %s", del[i]);
-		if (now() - s > 10)
+		if (now() - s > DEL_SLOW)
 			finding("ip link del %s took %.1f s", del[i], now() - s);
 	}
 	sh("ip netns del stns 2>/dev/null; true");

@@ -40,6 +40,15 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
+ * Seconds an "ip link del" may take before it counts as hung. A device
+ * reference left behind makes it wait forever, and the kernel says so
+ * every 10 s ("waiting for ... to become free", a splat to verdict.sh);
+ * a loaded 2-vCPU TCG host has taken 12 s to delete three devices
+ * without one.
+ */
+#define DEL_SLOW 60
+
+/*
  * A flag or counter one thread writes and another polls without a lock
  * (stop flags, the findings count, the rmmod watchdog's clock): a relaxed
  * atomic access, so the compiler neither caches nor tears it. Generic

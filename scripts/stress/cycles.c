@@ -396,7 +396,7 @@ int main(int argc, char **argv)
 			die("cycle %ld: chimney_ext still loaded", cyc);
 		r0 = now();
 		sh("ip link del cycb; ip link del cycc 2>/dev/null; ip link del xcye 2>/dev/null; true");
-		if (now() - r0 > 10)
+		if (now() - r0 > DEL_SLOW)
 			die("cycle %ld: ip link del took %.1f s", cyc, now() - r0);
 		phase[3] += now() - ph;
 		if (cyc % 10 == 0)
