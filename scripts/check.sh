@@ -217,11 +217,19 @@ if [ -n "$unload_pid" ]; then
 	n=$(grep -c '^FAIL: ' "$out/unload-verdict.txt" || true)
 	problems=$((problems + n))
 	[ "$rc" = 0 ] || [ "$n" != 0 ] || problem "verdict.sh failed on the unload run without saying why (exit $rc)"
-	# Which allocation call sites of module/ the fail-nth run failed.
+	# Which allocation call sites of module/ the fail-nth run failed: all
+	# of them, or a new one is missing from its entry points.
 	if grep -q 'failnth: site ' "$out/unload/result.txt" 2>/dev/null; then
+		rc=0
 		"$top/scripts/stress/sites.sh" "$out/unload/result.txt" "$kdir" "$ksrc" \
-			> "$out/unload-sites.txt" 2>&1 || true
+			> "$out/unload-sites.txt" 2>&1 || rc=$?
 		tail -n 1 "$out/unload-sites.txt"
+		case $rc in
+		0) ;;
+		1) grep 'NOT FAILED' "$out/unload-sites.txt" || true
+		   problem "fail-nth never failed an allocation call site of module/ ($out/unload-sites.txt)" ;;
+		*) problem "scripts/stress/sites.sh could not map the failed sites ($out/unload-sites.txt)" ;;
+		esac
 	fi
 fi
 

@@ -3,13 +3,16 @@
 #
 # make lint (and the first step of make check): static checks as a gate.
 # Every step runs; any finding fails the whole lint.
-#   checkpatch  --no-tree -f on every .c/.h of module/ include/ kunit/ and
-#               scripts/selftest/*.c (generated *.mod.c excluded)
+#   checkpatch  --no-tree -f on every .c/.h of module/ include/ kunit/,
+#               scripts/selftest/*.c and scripts/stress/*.[ch] (generated
+#               *.mod.c excluded)
 #   sparse, W=1 one build with W=1 C=1 against the test kernel, in a scratch
 #               copy of the sources (the tree's objects, built by someone
 #               else maybe, are left alone; a fresh copy compiles and so
 #               checks every file); any "warning:"/"error:" fails
 #   kernel-doc  -none -Wall on include/chimney/*.h and module/*.c
+#   stress      the VM-side stress programs built as make check builds them
+#               (scripts/stress/build.sh: static, -Werror) into a scratch dir
 #   version     dkms.conf PACKAGE_VERSION == CHIMNEY_VERSION (module/version.h)
 #
 # The checkers come from the cached test kernel (scripts/kernel.sh; a cold
@@ -50,7 +53,7 @@ end() {		# end LOG: empty log = pass
 }
 
 mapfile -t files < <(find module include kunit -name '*.[ch]' ! -name '*.mod.c' | LC_ALL=C sort;
-		     ls scripts/selftest/*.c 2>/dev/null)
+		     ls scripts/selftest/*.c scripts/stress/*.[ch] 2>/dev/null)
 
 # --- checkpatch ----------------------------------------------------------------
 # --no-tree already drops what needs a kernel tree (MAINTAINERS,
@@ -88,6 +91,16 @@ end "$out/build.findings"
 begin kernel-doc
 "$ksrc/scripts/kernel-doc" -none -Wall include/chimney/*.h module/*.c > "$out/kernel-doc.log" 2>&1
 end "$out/kernel-doc.log"
+
+# --- stress programs --------------------------------------------------------------
+# The static build of make check's unload run, into a scratch dir: a
+# warning (-Werror) or a header error fails here, not hours into a check.
+begin stress
+stressbin=$(mktemp -d)
+trap 'rm -rf "$scratch" "$stressbin"' EXIT
+scripts/stress/build.sh "$stressbin" > "$out/stress.log" 2>&1 ||
+	echo "scripts/stress/build.sh exited $?" >> "$out/stress.log"
+end "$out/stress.log"
 
 # --- version ----------------------------------------------------------------------
 begin version

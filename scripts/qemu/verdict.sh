@@ -162,6 +162,9 @@ pat='WARNING:|BUG:|KASAN|UBSAN|possible circular locking|possible recursive lock
 pat+='|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|Oops'
 pat+='|Kernel panic|general protection fault|unreferenced object|suspected memory leak'
 pat+='|refcount_t:|ref_tracker'
+# A device reference left behind: unregistering waits for it forever and
+# says so every 10 s (with the holders' stacks, through ref_tracker).
+pat+='|unregister_netdevice: waiting for'
 grep -nE "$pat" "$con" > "$out/splats.txt" 2>/dev/null || true
 # kmemleak's own console summary, when every record was the kernel's above.
 if [ "${known_leaks:-0}" != 0 ] && [ "${leaks:-0}" = 0 ]; then

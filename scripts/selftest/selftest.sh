@@ -3,7 +3,10 @@
 #
 # Harness self-test: boot each deliberately broken module in scripts/selftest/
 # and check that scripts/qemu/verdict.sh gives the right verdict for the
-# right reason. A harness that cannot fail proves nothing.
+# right reason. A harness that cannot fail proves nothing. The same goes for
+# the stress tests: each patch in scripts/selftest/mutants/ breaks chimney
+# in one way (a counter that drifts, a leak on an error path), and the
+# stress test that must catch it is run on that build.
 #
 # usage: scripts/selftest/selftest.sh [-k KDIR] [-o OUTDIR] [-j JOBS]
 # Writes the KTAP suite "harness_selftest" to OUTDIR/harness_selftest.ktap
@@ -49,8 +52,38 @@ if ! make -C "$kdir" M="$out/build" -j"$(nproc)" modules > "$out/build.log" 2>&1
 	exit 1
 fi
 m=$out/build
+
+# The mutants: a copy of chimney (and of chimney_ext, which the stress
+# tests drive) with one patch applied each.
+for p in "$here"/mutants/*.patch; do
+	mu=$out/mutant-$(basename "$p" .patch)
+	mkdir -p "$mu/kunit"
+	(cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
+		--exclude='.*.cmd' Kbuild include module kunit/chimney_ext.c) | tar -xf - -C "$mu"
+	printf 'obj-m := chimney_ext.o\nccflags-y := -I$(src)/../include\n' > "$mu/kunit/Kbuild"
+	if ! (cd "$mu" && git apply "$p") > "$mu.log" 2>&1; then
+		cat "$mu.log"
+		echo "FAIL: selftest: mutant $(basename "$p") no longer applies to module/"
+		exit 1
+	fi
+	# One at a time: make check runs this beside two VMs on two cores.
+	if ! make -C "$kdir" M="$mu" modules >> "$mu.log" 2>&1; then
+		tail -n 30 "$mu.log"
+		echo "FAIL: selftest: building mutant $(basename "$p") failed ($mu.log)"
+		exit 1
+	fi
+done
+"$top/scripts/stress/build.sh" "$out/bin"
+# One vm test of the unload run each, on its own.
+for t in 40-churn 50-failnth; do
+	mkdir -p "$out/vt-$t"
+	cp "$top/scripts/vmtests-unload/lib.inc" "$top/scripts/vmtests-unload/$t.sh" "$out/vt-$t/"
+done
+mut() { echo "$out/mutant-$1/module/chimney.ko $out/mutant-$1/kunit/chimney_ext.ko"; }
+
 none=$out/no-vmtests
 mkdir -p "$none"
+printf '%s\n' chimney_unload > "$out/suites.unload"
 printf '%s\n' chimney_selftest_pass > "$out/suites.pass"
 printf '%s\n' chimney_selftest_fail > "$out/suites.fail"
 printf '%s\n' chimney_selftest_pass chimney_selftest_absent > "$out/suites.absent"
@@ -61,8 +94,12 @@ if [ -z "${CHIMNEY_ACCEL:-}" ]; then
 	export CHIMNEY_ACCEL
 fi
 
-# Boots: name|timeout|vmtests dir|modules. Longest first, to overlap it.
+# Boots: name|timeout|vmtests dir|modules|programs|kernel command line.
+# Longest first, to overlap it.
+unload=chimney.vmsuite=chimney_unload
 boots=(
+	"uncounted_abort|400|$out/vt-40-churn|$(mut uncounted-abort)|$out/bin/chimney-churn|$unload chimney.stress_seconds=12"
+	"leaked_tcb|400|$out/vt-50-failnth|$(mut leaked-tcb)|$out/bin/chimney-failnth|$unload chimney.failnth_only=offload_ipv4"
 	"hang|75|$none|$m/st_pass.ko $m/st_hang.ko"
 	"pass|300|$here/vmtests-pass|$m/st_pass.ko"
 	"kunit_fail|300|$none|$m/st_kunit_fail.ko"
@@ -93,6 +130,8 @@ cases=(
 	"expected_suite_missing|pass|absent|1|^FAIL: expected suite chimney_selftest_absent missing"
 	"unlisted_suite|pass|empty|1|^FAIL: suite chimney_selftest_pass reported but not listed"
 	"vmtest_fails|vmtest_fail|pass|1|^FAIL: suite chimney_vm: 1 test case.*10-fails"
+	"churn_books|uncounted_abort|unload|1|CHURN-FAIL: .*event_abort [0-9]+ accepted from the target, host_event_abort [0-9]+ delivered"
+	"failnth_leak|leaked_tcb|unload|1|^FAIL: kmemleak: [1-9][0-9]* unreferenced object"
 )
 only=" ${CHIMNEY_SELFTEST_ONLY:-} "
 wanted() { [ "$only" = "  " ] || [[ "$only" == *" $1 "* ]]; }
@@ -100,7 +139,10 @@ wanted() { [ "$only" = "  " ] || [[ "$only" == *" $1 "* ]]; }
 # Each boot runs in the background, at most $jobs at a time (-m 1G each).
 running=0
 for b in "${boots[@]}"; do
-	IFS='|' read -r name t vmt mods <<<"$b"
+	IFS='|' read -r name t vmt mods bins app <<<"$b"
+	extra=()
+	for x in $bins; do extra+=(-b "$x"); done
+	[ -z "$app" ] || extra+=(--append "$app")
 	need=0
 	for c in "${cases[@]}"; do
 		IFS='|' read -r cname cboot _ <<<"$c"
@@ -112,7 +154,7 @@ for b in "${boots[@]}"; do
 		running=$((running - 1))
 	fi
 	# shellcheck disable=SC2086 # $mods is a list
-	"$run" -k "$bzimage" -o "$out/$name" -t "$t" -m 1G -v "$vmt" $mods \
+	"$run" -k "$bzimage" -o "$out/$name" -t "$t" -m 1G -v "$vmt" "${extra[@]}" $mods \
 		> "$out/$name.run.log" 2>&1 &
 	running=$((running + 1))
 done
@@ -134,8 +176,11 @@ for c in "${cases[@]}"; do
 	wanted "$cname" || continue
 	n=$((n + 1))
 	rc=0
+	# The unload run's tests: vm tests only, their diagnostics are the reason.
+	vflags=(-q)
+	[ "$csuites" != unload ] || vflags=(-n)
 	if [ -f "$out/$cboot/status" ]; then
-		"$verdict" -q -k "$ksrc" -s "$out/suites.$csuites" "$out/$cboot" \
+		"$verdict" "${vflags[@]}" -k "$ksrc" -s "$out/suites.$csuites" "$out/$cboot" \
 			> "$out/$cname.verdict" 2>&1 || rc=$?
 	else
 		echo "run.sh did not finish: $(tail -n 3 "$out/$cboot.run.log")" > "$out/$cname.verdict"

@@ -3,7 +3,8 @@
 #
 # Build the VM-side stress programs (static, so the busybox initramfs needs
 # no libraries) into DIR: chimney-fuzz (fuzz.c), chimney-cycles (cycles.c),
-# chimney-churn (churn.c), chimney-failnth (failnth.c).
+# chimney-churn (churn.c), chimney-failnth (failnth.c). Each is one file
+# (plus the static inline helpers of common.h): one gcc run per program.
 # usage: scripts/stress/build.sh DIR
 set -euo pipefail
 

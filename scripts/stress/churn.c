@@ -29,126 +29,21 @@
  * Exit 0: no finding; 1: a finding ("CHURN-FAIL:").
  */
 #define _GNU_SOURCE
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
+#define FINDING_PREFIX "CHURN-FAIL: "
 #include <inttypes.h>
-#include <pthread.h>
-#include <spawn.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#define D "/sys/kernel/debug/chimney"
-#define E "/sys/kernel/debug/chimney_ext"
-#define PARAM "/sys/module/chimney/parameters/devices"
+#include "common.h"
 
 static pthread_rwlock_t gate;	/* writer-preferring: the checker must get in */
-static volatile bool running = true;
-static volatile int findings;
+static bool running = true;
 static long ops[8];
 enum { O_CMD, O_CMD_OK, O_KNOB, O_READ, O_NET, O_EXT, O_CHECK, O_STORM };
 static pthread_mutex_t cl = PTHREAD_MUTEX_INITIALIZER;
 
-static void add(int what)
+static void add(int what, long n)
 {
 	pthread_mutex_lock(&cl);
-	ops[what]++;
+	ops[what] += n;
 	pthread_mutex_unlock(&cl);
-}
-
-static void finding(const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&cl);
-	printf("CHURN-FAIL: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	findings++;
-	pthread_mutex_unlock(&cl);
-}
-
-struct rng { uint64_t s; };
-static uint64_t rnd(struct rng *r)
-{
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return r->s * 2685821657736338717ULL;
-}
-static unsigned int below(struct rng *r, unsigned int n)
-{
-	return n ? rnd(r) % n : 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-	va_list ap;
-	pid_t pid;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (posix_spawn(&pid, argv[0], NULL, NULL, (char *const *)argv, environ))
-		return -1;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int wr(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static char *slurp(const char *path)
-{
-	size_t cap = 8192, len = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	buf[0] = 0;
-	if (fd < 0)
-		return buf;
-	for (;;) {
-		if (cap - len < 4096)
-			buf = realloc(buf, cap *= 2);
-		n = read(fd, buf + len, cap - len - 1);
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	close(fd);
-	buf[len] = 0;
-	return buf;
 }
 
 static long long stat_of(const char *text, const char *key)
@@ -215,7 +110,7 @@ static void *cmd_writer(void *arg)
 	char line[256];
 	unsigned int port = 1;
 
-	while (running) {
+	while (READ_ONCE(running)) {
 		const char *dev = cdevs[below(&r, NCDEV)];
 		uint64_t id = 0;
 		unsigned int k = below(&r, 100);
@@ -249,20 +144,21 @@ static void *cmd_writer(void *arg)
 		} else {
 			static const char *const devverbs[] = { "invalidate", "upload_all",
 				"pause", "resume", "resume", "resume", "resume", "policy" };
+			/* the reasons a policy may decline: not the mandatory ones */
+			static const unsigned int optional[] = { 1, 2, 3, 4, 6, 7 };
 			const char *v = devverbs[below(&r, 8)];
 
 			if (!strcmp(v, "policy"))
 				snprintf(line, sizeof(line), "policy dev=%s reason=%u accept=%u\n",
-					 dev, (const unsigned int[]){1, 2, 3, 4, 6, 7}[below(&r, 6)],
-					 below(&r, 2));
+					 dev, optional[below(&r, 6)], below(&r, 2));
 			else
 				snprintf(line, sizeof(line), "%s dev=%s\n", v, dev);
 		}
 		if (write(fd, line, strlen(line)) >= 0)
-			add(O_CMD_OK);
+			add(O_CMD_OK, 1);
 		else if (errno == EINVAL)
 			finding("well-formed command refused with EINVAL: %s", line);
-		add(O_CMD);
+		add(O_CMD, 1);
 		pthread_rwlock_unlock(&gate);
 	}
 	close(fd);
@@ -277,61 +173,45 @@ static void *knob_writer(void *arg)
 		"fail_terminate", "backlog_interval_ms", "capacity" };
 	char path[128], v[32];
 
-	while (running) {
+	while (READ_ONCE(running)) {
 		unsigned int k = below(&r, 8);
 
 		switch (k) {
-		case 0: case 1: snprintf(v, sizeof(v), "%u", below(&r, 3) ? 0 : below(&r, 50)); break;
-		case 2: case 3: snprintf(v, sizeof(v), "%d", below(&r, 2) ? -5 : 0); break;
-		case 4: case 5: snprintf(v, sizeof(v), "%u", below(&r, 6) == 0); break;
-		case 6: snprintf(v, sizeof(v), "%u", below(&r, 30)); break;
-		default: snprintf(v, sizeof(v), "%u", 4 + below(&r, 60)); break;
+		case 0:
+		case 1:
+			snprintf(v, sizeof(v), "%u", below(&r, 3) ? 0 : below(&r, 50));
+			break;
+		case 2:
+		case 3:
+			snprintf(v, sizeof(v), "%d", below(&r, 2) ? -5 : 0);
+			break;
+		case 4:
+		case 5:
+			snprintf(v, sizeof(v), "%u", below(&r, 6) == 0);
+			break;
+		case 6:
+			snprintf(v, sizeof(v), "%u", below(&r, 30));
+			break;
+		default:
+			snprintf(v, sizeof(v), "%u", 4 + below(&r, 60));
+			break;
 		}
 		snprintf(path, sizeof(path), D "/devices/%s/%s", cdevs[below(&r, NCDEV)], knobs[k]);
 		pthread_rwlock_rdlock(&gate);
 		wr(path, v);
-		add(O_KNOB);
+		add(O_KNOB, 1);
 		pthread_rwlock_unlock(&gate);
 		usleep(below(&r, 20000));
 	}
 	return NULL;
 }
 
-static void read_tree(const char *dir)
-{
-	char path[512], buf[4096];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int fd;
-
-	if (!d)
-		return;
-	while (running && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, "command"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (de->d_type == DT_DIR) {
-			read_tree(path);
-			continue;
-		}
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		while (read(fd, buf, sizeof(buf)) > 0)
-			;
-		close(fd);
-		add(O_READ);
-	}
-	closedir(d);
-}
-
 static void *reader(void *arg)
 {
 	(void)arg;
-	while (running) {
+	while (READ_ONCE(running)) {
 		pthread_rwlock_rdlock(&gate);
-		read_tree(D);
-		read_tree(E);
+		add(O_READ, read_tree(D, &running) + read_tree(E, &running));
 		pthread_rwlock_unlock(&gate);
 	}
 	return NULL;
@@ -345,7 +225,7 @@ static void *net_worker(void *arg)
 	struct rng r = { *(uint64_t *)arg };
 	unsigned int n = 0;
 
-	while (running) {
+	while (READ_ONCE(running)) {
 		const char *dev = cdevs[below(&r, NCDEV)];
 		unsigned int k = below(&r, 12);
 		double t;
@@ -353,12 +233,26 @@ static void *net_worker(void *arg)
 		pthread_rwlock_rdlock(&gate);
 		t = now();
 		switch (k) {
-		case 0: sh("ip link set %s down; ip link set %s up", dev, dev); break;
-		case 1: sh("ip link set %s mtu %u", dev, 1280 + below(&r, 8000)); break;
-		case 2: sh("ip link set %s address 02:00:00:00:%02x:%02x", dev, below(&r, 256), below(&r, 256)); break;
-		case 3: sh("ip addr add 10.71.%u.1/24 dev %s 2>/dev/null", below(&r, 4), dev); break;
-		case 4: sh("ip addr flush dev %s", dev); break;
-		case 5: sh("ip -6 addr add 2001:db8:71::%x/64 dev %s nodad 2>/dev/null", 1 + below(&r, 255), dev); break;
+		case 0:
+			sh("ip link set %s down; ip link set %s up", dev, dev);
+			break;
+		case 1:
+			sh("ip link set %s mtu %u", dev, 1280 + below(&r, 8000));
+			break;
+		case 2:
+			sh("ip link set %s address 02:00:00:00:%02x:%02x", dev,
+			   below(&r, 256), below(&r, 256));
+			break;
+		case 3:
+			sh("ip addr add 10.71.%u.1/24 dev %s 2>/dev/null", below(&r, 4), dev);
+			break;
+		case 4:
+			sh("ip addr flush dev %s", dev);
+			break;
+		case 5:
+			sh("ip -6 addr add 2001:db8:71::%x/64 dev %s nodad 2>/dev/null",
+			   1 + below(&r, 255), dev);
+			break;
 		case 6:	/* rename st1 away and back: debugfs follows */
 			sh("ip link set st1 down; ip link set st1 name st1r && ip link set st1r name st1; ip link set st1 up");
 			break;
@@ -378,7 +272,7 @@ static void *net_worker(void *arg)
 			sh("ip link set %s up", dev);
 			break;
 		}
-		add(O_NET);
+		add(O_NET, 1);
 		t = now() - t;
 		if (t > slowest_net) {
 			slowest_net = t;
@@ -400,7 +294,7 @@ static void *ext_worker(void *arg)
 	char line[128];
 	int err;
 
-	while (running) {
+	while (READ_ONCE(running)) {
 		pthread_rwlock_rdlock(&gate);
 		sh("ip link add xte0 type dummy 2>/dev/null; ip link set xte0 up");
 		snprintf(line, sizeof(line), "stack dev=xte0 im=%u async_ms=%u\n",
@@ -412,13 +306,18 @@ static void *ext_worker(void *arg)
 			err = wr(E "/command", line);
 			if (err == -EIO)
 				finding("chimney_ext storm lost an accepted event (-EIO)");
-			add(O_STORM);
+			add(O_STORM, 1);
 			if (below(&r, 2))
 				wr(E "/command", "raise dev=xte0 event=retrieve info=9\n");
 			switch (below(&r, 3)) {
-			case 0: wr(E "/command", "unregister dev=xte0\n"); break;
-			case 1: wr(E "/command", "upload dev=xte0\n"); break;
-			default: break;	/* the device goes with everything live */
+			case 0:
+				wr(E "/command", "unregister dev=xte0\n");
+				break;
+			case 1:
+				wr(E "/command", "upload dev=xte0\n");
+				break;
+			default:	/* the device goes with everything live */
+				break;
 			}
 		}
 		{
@@ -428,10 +327,10 @@ static void *ext_worker(void *arg)
 			t = now() - t;
 			if (t > slowest_extdel)
 				slowest_extdel = t;
-			if (t > 10)
+			if (t > DEL_SLOW)
 				finding("ip link del xte0 (chimney_ext stack, connections live) took %.1f s", t);
 		}
-		add(O_EXT);
+		add(O_EXT, 1);
 		pthread_rwlock_unlock(&gate);
 		usleep(below(&r, 100000));
 	}
@@ -504,7 +403,7 @@ static void check_books(const char *when)
 		if (dl != dn || dt != dn)
 			finding("%s: %s: connections_live %lld, target_connections %lld, %d lines",
 				when, de->d_name, dl, dt, dn);
-		for (i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(counted); i++) {
 			char hk[64];
 			long long a = stat_of(ds, counted[i]), h;
 
@@ -533,7 +432,23 @@ static void check_books(const char *when)
 	events_seen = ev;
 	free(g);
 	free(c);
-	add(O_CHECK);
+	add(O_CHECK, 1);
+}
+
+/* Faults off, delays off, links up: then it must settle. */
+static void faults_off(void)
+{
+	static const char *const k[] = { "fail_initiate", "fail_terminate",
+		"initiate_delay_ms", "terminate_delay_ms" };
+	char path[128];
+	int i, j;
+
+	for (i = 0; i < NCDEV; i++) {
+		for (j = 0; j < 4; j++) {
+			snprintf(path, sizeof(path), D "/devices/%s/%s", cdevs[i], k[j]);
+			wr(path, "0\n");
+		}
+	}
 }
 
 int main(int argc, char **argv)
@@ -545,16 +460,22 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "t:s:p:")) != -1) {
 		switch (c) {
-		case 't': secs = atof(optarg); break;
-		case 's': seed = strtoull(optarg, NULL, 0); break;
-		case 'p': period = atof(optarg); break;
+		case 't':
+			secs = atof(optarg);
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'p':
+			period = atof(optarg);
+			break;
 		default:
 			fprintf(stderr, "usage: %s [-t SECONDS] [-s SEED] [-p PERIOD]\n", argv[0]);
 			return 2;
 		}
 	}
 	if (!seed)
-		seed = (uint64_t)time(NULL) * 2654435761U ^ getpid();
+		seed = seed_from_clock();
 	{
 		pthread_rwlockattr_t a;
 
@@ -588,25 +509,14 @@ int main(int argc, char **argv)
 	pthread_create(&th[nth++], NULL, reader, NULL);
 	pthread_create(&th[nth++], NULL, net_worker, &seeds[3]);
 	pthread_create(&th[nth++], NULL, ext_worker, &seeds[4]);
-	while (now() - t0 < secs && findings < 10) {
+	while (now() - t0 < secs && READ_ONCE(findings) < 10) {
 		usleep(200000);
 		if (now() >= next && now() - t0 < secs - period / 2) {
 			char when[64];
 			double s;
 
 			pthread_rwlock_wrlock(&gate);
-			/* Faults off, delays off, links up: then it must settle. */
-			for (i = 0; i < NCDEV; i++) {
-				static const char *const k[] = { "fail_initiate", "fail_terminate",
-					"initiate_delay_ms", "terminate_delay_ms" };
-				char path[128];
-				int j;
-
-				for (j = 0; j < 4; j++) {
-					snprintf(path, sizeof(path), D "/devices/%s/%s", cdevs[i], k[j]);
-					wr(path, "0\n");
-				}
-			}
+			faults_off();
 			s = now();
 			snprintf(when, sizeof(when), "at %.0f s", s - t0);
 			check_books(when);
@@ -614,20 +524,10 @@ int main(int argc, char **argv)
 			next = now() + period;
 		}
 	}
-	running = false;
+	WRITE_ONCE(running, false);
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
-	for (i = 0; i < NCDEV; i++) {
-		static const char *const k[] = { "fail_initiate", "fail_terminate",
-			"initiate_delay_ms", "terminate_delay_ms" };
-		char path[128];
-		int j;
-
-		for (j = 0; j < 4; j++) {
-			snprintf(path, sizeof(path), D "/devices/%s/%s", cdevs[i], k[j]);
-			wr(path, "0\n");
-		}
-	}
+	faults_off();
 	check_books("at the end");
 	printf("chimney-churn: seed %" PRIu64 ": %.0f s of churn: %ld commands (%ld accepted), %ld knob writes, %ld debugfs reads, %ld device operations (slowest: kind %u, %.1f s), %ld chimney_ext stack cycles (%ld storms, slowest ip link del %.1f s), %ld invariant checks (most connections live at one: %lld, events accepted and delivered at the end: %lld)\n",
 	       seed, now() - t0, ops[O_CMD], ops[O_CMD_OK], ops[O_KNOB], ops[O_READ],
@@ -639,7 +539,7 @@ int main(int argc, char **argv)
 		double s = now();
 
 		sh("ip link del %s", del[i]);
-		if (now() - s > 10)
+		if (now() - s > DEL_SLOW)
 			finding("ip link del %s took %.1f s", del[i], now() - s);
 	}
 	sh("ip netns del stns 2>/dev/null; true");

@@ -24,112 +24,48 @@
  * The seed (printed) drives the delays and choices.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
+#define FINDING_PREFIX "FAIL: "
 #include <inttypes.h>
-#include <pthread.h>
-#include <spawn.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#include "common.h"
 
-#define D "/sys/kernel/debug/chimney"
-#define E "/sys/kernel/debug/chimney_ext"
-#define PARAM "/sys/module/chimney/parameters/devices"
-
-static uint64_t rs;
+/* One generator for every thread, behind a lock: delays and choices. */
+static struct rng rs;
 static pthread_mutex_t rl = PTHREAD_MUTEX_INITIALIZER;
-static unsigned int below(unsigned int n)
+
+static unsigned int pick(unsigned int n)
 {
 	uint64_t v;
 
 	pthread_mutex_lock(&rl);
-	rs ^= rs >> 12;
-	rs ^= rs << 25;
-	rs ^= rs >> 27;
-	v = rs * 2685821657736338717ULL;
+	v = rnd(&rs);
 	pthread_mutex_unlock(&rl);
 	return n ? v % n : 0;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
+/* A finding ends the run: what a cycle left behind would mislead the next. */
 static void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("FAIL: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfinding(fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
 	_exit(1);
 }
 
-static int run(const char *cmd)
-{
-	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-	pid_t pid;
-	int st;
-
-	if (posix_spawn(&pid, argv[0], NULL, NULL, (char *const *)argv, environ))
-		return -1;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int wr(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int insmod(const char *file, const char *params)
-{
-	int fd = open(file, O_RDONLY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -errno;
-	rc = syscall(SYS_finit_module, fd, params, 0);
-	rc = rc ? -errno : 0;
-	close(fd);
-	return rc;
-}
-
 /* rmmod: delete_module(O_NONBLOCK), as kmod and busybox do. */
-static volatile double rmmod_since;
-static volatile const char *rmmod_name;
+static double rmmod_since;
+static const char *rmmod_name;
 static int rmmod(const char *name)
 {
 	int rc;
 
-	rmmod_name = name;
-	rmmod_since = now();
+	WRITE_ONCE(rmmod_name, name);
+	WRITE_ONCE(rmmod_since, now());
 	rc = syscall(SYS_delete_module, name, O_NONBLOCK);
 	rc = rc ? -errno : 0;
-	rmmod_since = 0;
+	WRITE_ONCE(rmmod_since, 0);
 	return rc;
 }
 
@@ -137,10 +73,10 @@ static void *watchdog(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		double t = rmmod_since;
+		double t = READ_ONCE(rmmod_since);
 
 		if (t && now() - t > 60)
-			die("rmmod %s did not return within 60 s", rmmod_name);
+			die("rmmod %s did not return within 60 s", READ_ONCE(rmmod_name));
 		sleep(1);
 	}
 	return NULL;
@@ -178,46 +114,17 @@ static int count_lines(const char *path)
 }
 
 /* --- fire ---------------------------------------------------------------- */
-static volatile bool firing;
+static bool firing;
 static long reads, raises, params, churns;
 static uint64_t ids[16];
 static int nids;
 
-static void read_tree(const char *dir)
-{
-	char path[512], buf[4096];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int fd;
-
-	if (!d)
-		return;
-	while (firing && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, "command"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (de->d_type == DT_DIR) {
-			read_tree(path);
-			continue;
-		}
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		while (read(fd, buf, sizeof(buf)) > 0)
-			;
-		close(fd);
-		reads++;
-	}
-	closedir(d);
-}
-
 static void *reader(void *arg)
 {
 	(void)arg;
-	while (firing) {
-		read_tree(D);
-		read_tree(E);
-		usleep(5000 + below(20000));	/* rmmod gets a window now and then */
+	while (READ_ONCE(firing)) {
+		reads += read_tree(D, &firing) + read_tree(E, &firing);
+		usleep(5000 + pick(20000));	/* rmmod gets a window now and then */
 	}
 	return NULL;
 }
@@ -228,10 +135,10 @@ static void *param_writer(void *arg)
 		"cyc?\n", "*\n" };
 
 	(void)arg;
-	while (firing) {
-		wr(PARAM, pats[below(5)]);
+	while (READ_ONCE(firing)) {
+		wr(PARAM, pats[pick(5)]);
 		params++;
-		usleep(5000 + below(20000));
+		usleep(5000 + pick(20000));
 	}
 	return NULL;
 }
@@ -247,33 +154,33 @@ static void *raiser(void *arg)
 	int fd;
 
 	(void)arg;
-	while (firing) {
+	while (READ_ONCE(firing)) {
 		fd = open(D "/command", O_WRONLY);
 		if (fd < 0) {
 			usleep(2000);
 			continue;
 		}
 		if (nids) {
-			uint64_t id = ids[below(nids)];
+			uint64_t id = ids[pick(nids)];
 
-			switch (below(4)) {
+			switch (pick(4)) {
 			case 0:
 				snprintf(line, sizeof(line), "path id=%" PRIu64 " rate=%u rtt=%u\n",
-					 id, 1000 + below(100000000), 1 + below(100000));
+					 id, 1000 + pick(100000000), 1 + pick(100000));
 				break;
 			case 1:
 				snprintf(line, sizeof(line), "traffic id=%" PRIu64 " in=%u out=%u\n",
-					 id, below(1000), below(1000));
+					 id, pick(1000), pick(1000));
 				break;
 			default:
 				snprintf(line, sizeof(line), "raise id=%" PRIu64 " %s\n",
-					 id, ev[below(6)]);
+					 id, ev[pick(6)]);
 			}
 			(void)!write(fd, line, strlen(line));
 			raises++;
 		}
 		close(fd);
-		usleep(1000 + below(5000));
+		usleep(1000 + pick(5000));
 	}
 	return NULL;
 }
@@ -281,17 +188,18 @@ static void *raiser(void *arg)
 static void *churner(void *arg)
 {
 	(void)arg;
-	while (firing) {
-		run("ip link add cycc type dummy 2>/dev/null && ip link set cycc up");
-		if (!firing)
+	while (READ_ONCE(firing)) {
+		sh("ip link add cycc type dummy 2>/dev/null && ip link set cycc up");
+		if (!READ_ONCE(firing))
 			break;
-		run("ip link del cycc 2>/dev/null");
+		sh("ip link del cycc 2>/dev/null");
 		churns++;
 	}
 	return NULL;
 }
 
-static uint64_t offload(const char *dev, const char *src, const char *dst)
+/* One connection through the command file; its id joins the raiser's pool. */
+static uint64_t offload_conn(const char *dev, const char *src, const char *dst)
 {
 	char line[200], idb[32] = "";
 	int fd = open(D "/command", O_RDWR);
@@ -340,10 +248,18 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "c:e:n:s:")) != -1) {
 		switch (c) {
-		case 'c': chimney = optarg; break;
-		case 'e': ext = optarg; break;
-		case 'n': cycles = strtol(optarg, NULL, 0); break;
-		case 's': seed = strtoull(optarg, NULL, 0); break;
+		case 'c':
+			chimney = optarg;
+			break;
+		case 'e':
+			ext = optarg;
+			break;
+		case 'n':
+			cycles = strtol(optarg, NULL, 0);
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
 		default:
 			fprintf(stderr, "usage: %s -c chimney.ko -e chimney_ext.ko [-n N] [-s SEED]\n", argv[0]);
 			return 2;
@@ -352,13 +268,13 @@ int main(int argc, char **argv)
 	if (!chimney || !ext)
 		return 2;
 	if (!seed)
-		seed = (uint64_t)time(NULL) * 2654435761U ^ getpid();
-	rs = seed | 1;
+		seed = seed_from_clock();
+	rs.s = seed | 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("chimney-cycles: seed %" PRIu64 " (replay: -s %" PRIu64 " -n %ld)\n", seed, seed, cycles);
 	pthread_create(&wd, NULL, watchdog, NULL);
 
-	run("ip link add cyca type dummy; ip link set cyca up");
+	sh("ip link add cyca type dummy; ip link set cyca up");
 	for (cyc = 1; cyc <= cycles; cyc++) {
 		bool with_ext = cyc % 3 == 0, hold = cyc % 5 == 0;
 		char src[64];
@@ -374,24 +290,24 @@ int main(int argc, char **argv)
 		if (rc)
 			die("cycle %ld: insmod chimney: %s", cyc, strerror(-rc));
 		wait_path(D "/devices/cyca", true, "cyca attached at load");
-		run("ip link add cycb type dummy; ip link set cycb up");
+		sh("ip link add cycb type dummy; ip link set cycb up");
 		wait_path(D "/devices/cycb", true, "cycb attached by the notifier");
 		snprintf(src, sizeof(src), "10.60.0.1:%ld", cyc);
-		offload("cyca", src, "10.60.0.2:80");
-		offload("cycb", src, "10.60.1.2:80");
+		offload_conn("cyca", src, "10.60.0.2:80");
+		offload_conn("cycb", src, "10.60.1.2:80");
 		snprintf(src, sizeof(src), "[2001:db8::60]:%ld", cyc);
-		offload("cycb", src, "[2001:db8::61]:443");
+		offload_conn("cycb", src, "[2001:db8::61]:443");
 		if (wr(D "/devices/cycb/initiate_delay_ms", "3000\n"))
 			die("cycle %ld: initiate_delay_ms", cyc);
 		snprintf(src, sizeof(src), "10.60.1.1:%ld", cyc + 1000);
-		offload("cycb", src, "10.60.1.2:80");
+		offload_conn("cycb", src, "10.60.1.2:80");
 		conns += 4;
 		if (with_ext) {
 			ext_cycles++;
 			rc = insmod(ext, "");
 			if (rc)
 				die("cycle %ld: insmod chimney_ext: %s", cyc, strerror(-rc));
-			run("ip link add xcye type dummy; ip link set xcye up");
+			sh("ip link add xcye type dummy; ip link set xcye up");
 			if (wr(E "/command", "stack dev=xcye im=2 async_ms=20\n") ||
 			    wr(E "/command", "offload dev=xcye count=4\n"))
 				die("cycle %ld: chimney_ext stack/offload", cyc);
@@ -400,12 +316,12 @@ int main(int argc, char **argv)
 
 		phase[1] += now() - ph;
 		ph = now();
-		firing = true;
+		WRITE_ONCE(firing, true);
 		pthread_create(&th[0], NULL, reader, NULL);
 		pthread_create(&th[1], NULL, param_writer, NULL);
 		pthread_create(&th[2], NULL, raiser, NULL);
 		pthread_create(&th[3], NULL, churner, NULL);
-		usleep(50000 + below(250000));
+		usleep(50000 + pick(250000));
 
 		if (hold) {
 			/*
@@ -413,12 +329,12 @@ int main(int argc, char **argv)
 			 * changes. The fire stops first, or it would change
 			 * things itself.
 			 */
-			firing = false;
+			WRITE_ONCE(firing, false);
 			for (i = 0; i < 4; i++)
 				pthread_join(th[i], NULL);
 			static const char *const files[] = { D "/stats",
 				D "/devices/cyca/stats", D "/connections", D "/command" };
-			const char *f = files[below(4)];
+			const char *f = files[pick(4)];
 
 			held = open(f, strstr(f, "command") ? O_WRONLY : O_RDONLY);
 			if (held < 0)
@@ -468,7 +384,7 @@ int main(int argc, char **argv)
 		phase[2] += now() - ph;
 		ph = now();
 		if (firing) {
-			firing = false;
+			WRITE_ONCE(firing, false);
 			for (i = 0; i < 4; i++)
 				pthread_join(th[i], NULL);
 		}
@@ -479,15 +395,15 @@ int main(int argc, char **argv)
 		if (exists("/sys/module/chimney_ext"))
 			die("cycle %ld: chimney_ext still loaded", cyc);
 		r0 = now();
-		run("ip link del cycb; ip link del cycc 2>/dev/null; ip link del xcye 2>/dev/null; true");
-		if (now() - r0 > 10)
+		sh("ip link del cycb; ip link del cycc 2>/dev/null; ip link del xcye 2>/dev/null; true");
+		if (now() - r0 > DEL_SLOW)
 			die("cycle %ld: ip link del took %.1f s", cyc, now() - r0);
 		phase[3] += now() - ph;
 		if (cyc % 10 == 0)
 			printf("chimney-cycles: %ld cycles, %.0f s (insmod %.0f s, setup %.0f s, fire and rmmod %.0f s, teardown %.0f s)\n",
 			       cyc, now() - t0, phase[0], phase[1], phase[2], phase[3]);
 	}
-	run("ip link del cyca");
+	sh("ip link del cyca");
 	printf("chimney-cycles: %ld insmod/rmmod cycles of chimney (%ld with chimney_ext) in %.0f s: %ld connections live at rmmod, %ld debugfs reads, %ld raise/path/traffic writes, %ld parameter writes, %ld device add/del; rmmod refused %ld time(s) while busy, %ld time(s) with a file held open as it must; slowest rmmod %.2f s\n",
 	       cycles, ext_cycles, now() - t0, conns, reads, raises, params, churns,
 	       refused, held_refusals, slowest);

@@ -40,29 +40,15 @@
  * Exit status 0: no finding; 1: findings (each printed as "FUZZ-FAIL:").
  */
 #define _GNU_SOURCE
+#define FINDING_PREFIX "FUZZ-FAIL: "
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
-#include <spawn.h>
 #include <stddef.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#include "common.h"
 
-#define D "/sys/kernel/debug/chimney"
-#define PARAM "/sys/module/chimney/parameters/devices"
 #define CMD_MAX 256
 #define MAXW 65536
 #define NDEV 2
@@ -74,18 +60,18 @@ static const char *const knobs[] = {
 	"fail_next_initiate", "fail_next_terminate", "fail_initiate",
 	"fail_terminate", "backlog_interval_ms",
 };
-#define NKNOBS (sizeof(knobs) / sizeof(knobs[0]))
+#define NKNOBS ARRAY_SIZE(knobs)
 static const char *const verbs[] = {
 	"attach", "detach", "offload", "terminate", "raise", "hw_failure",
 	"path", "traffic", "upload_all", "invalidate", "policy", "pause",
 	"resume",
 };
-#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+#define NVERBS ARRAY_SIZE(verbs)
 static const char *const keys[] = {
 	"dev", "src", "dst", "id", "event", "reason", "bytes", "rate", "rtt",
 	"accept", "capacity", "in", "out", "retrans",
 };
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+#define NKEYS ARRAY_SIZE(keys)
 enum { K_DEV, K_SRC, K_DST, K_ID, K_EVENT, K_REASON, K_BYTES, K_RATE, K_RTT,
 	K_ACCEPT, K_CAPACITY, K_IN, K_OUT, K_RETRANS };
 #define B(k) (1u << (k))
@@ -117,7 +103,7 @@ static const char *const numbers[] = {
 	"11", "-11", "100", "-100", "28", "17", "512", "-512", "4095",
 	"-4096", "1e3", " 1", "1 ", "",
 };
-#define NNUM (sizeof(numbers) / sizeof(numbers[0]))
+#define NNUM ARRAY_SIZE(numbers)
 static const char *const v4s[] = {
 	"10.9.0.1", "10.9.0.2", "0.0.0.0", "255.255.255.255", "1.2.3",
 	"1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.-4", "a.b.c.d",
@@ -133,19 +119,7 @@ static const char *const ports[] = {
 	"99999999999999999999",
 };
 
-/* --- PRNG (xorshift64*), one per thread --------------------------------- */
-struct rng { uint64_t s; };
-static uint64_t rnd(struct rng *r)
-{
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return r->s * 2685821657736338717ULL;
-}
-static unsigned int below(struct rng *r, unsigned int n)
-{
-	return n ? rnd(r) % n : 0;
-}
+/* --- PRNG: common.h's rnd() and below(), one state per thread ---------- */
 static bool chance(struct rng *r, unsigned int pct)
 {
 	return below(r, 100) < pct;
@@ -156,8 +130,7 @@ static pthread_mutex_t turn = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t idlock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t ids[MAX_IDS];
 static unsigned int nids;
-static volatile int findings;
-static volatile bool stop_churn;
+static bool stop_churn;
 static bool verbose;
 static bool dry;	/* -g: generate and judge only, write nothing */
 static long counts[8];	/* writes: cmd, knob, param; refused; checked; unstable; accepted */
@@ -189,51 +162,6 @@ static void escape(const char *buf, size_t len, char *out, size_t outsz)
 		snprintf(out + o, outsz - o, "...(%zu bytes)", len);
 }
 
-static void finding(const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&statlock);
-	printf("FUZZ-FAIL: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	findings++;
-	pthread_mutex_unlock(&statlock);
-}
-
-static char *slurp(const char *path, size_t *lenp)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0) {
-		buf[0] = 0;
-		if (lenp)
-			*lenp = 0;
-		return buf;
-	}
-	for (;;) {
-		if (cap - len < 2048) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	close(fd);
-	buf[len] = 0;
-	if (lenp)
-		*lenp = len;
-	return buf;
-}
-
 /* --- snapshots ------------------------------------------------------------ */
 /* Counters a refused write may move: they count refusals. */
 static bool refusal_counter(const char *line)
@@ -244,7 +172,7 @@ static bool refusal_counter(const char *line)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(pfx); i++)
 		if (!strncmp(line, pfx[i], strlen(pfx[i])))
 			return true;
 	return false;
@@ -297,11 +225,11 @@ static void snapshot(struct snap *s)
 	s->text[0] = 0;
 	for (i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), D "/%s", top[i]);
-		b = slurp(path, NULL);
+		b = slurp(path);
 		snap_add(s, top[i], b, true);
 		free(b);
 	}
-	b = slurp(PARAM, NULL);
+	b = slurp(PARAM);
 	snap_add(s, "param", b, false);
 	free(b);
 	/* Directory listing in a stable order: our devices, then the rest. */
@@ -317,7 +245,7 @@ static void snapshot(struct snap *s)
 
 			snprintf(path, sizeof(path), D "/devices/%s/%s", devs[d], f);
 			snprintf(tag, sizeof(tag), "%s/%s", devs[d], f);
-			b = slurp(path, NULL);
+			b = slurp(path);
 			snap_add(s, tag, b, true);
 			free(b);
 		}
@@ -359,21 +287,7 @@ static void snapshot(struct snap *s)
 /* Print the first differing lines of two snapshots. */
 static void snap_diff(const struct snap *a, const struct snap *b)
 {
-	const char *p = a->text, *q = b->text;
-	int shown = 0;
-
-	while (*p && *q && shown < 6) {
-		const char *pe = strchrnul(p, '\n'), *qe = strchrnul(q, '\n');
-
-		if (pe - p != qe - q || memcmp(p, q, pe - p)) {
-			printf("    before: %.*s\n    after:  %.*s\n",
-			       (int)(pe - p), p, (int)(qe - q), q);
-			shown++;
-		}
-		p = *pe ? pe + 1 : pe;
-		q = *qe ? qe + 1 : qe;
-	}
-	if (!shown)
+	if (!show_diff(a->text, b->text, 6))
 		printf("    (snapshots differ in length: %zu vs %zu)\n", a->len, b->len);
 }
 
@@ -454,65 +368,84 @@ static const char *pick_dev(struct rng *r)
 	return other[below(r, 6)];
 }
 
-static int endpoint(struct rng *r, char *o, bool v6, bool weird)
+static void endpoint(struct rng *r, char *o, size_t osz, bool v6, bool weird)
 {
 	unsigned int port = 1 + below(r, 65535);
 	char ps[32];
 
 	if (weird && chance(r, 30))
-		strcpy(ps, ports[below(r, sizeof(ports) / sizeof(ports[0]))]);
+		snprintf(ps, sizeof(ps), "%s", ports[below(r, ARRAY_SIZE(ports))]);
 	else
-		sprintf(ps, "%u", port);
+		snprintf(ps, sizeof(ps), "%u", port);
 	if (v6) {
-		const char *a = weird ? v6s[below(r, sizeof(v6s) / sizeof(v6s[0]))] :
+		const char *a = weird ? v6s[below(r, ARRAY_SIZE(v6s))] :
 			(chance(r, 50) ? "2001:db8::1" : "2001:db8::2");
 		if (weird && chance(r, 10))
-			return sprintf(o, "%s:%s", a, ps);	/* no brackets */
-		return sprintf(o, "[%s]:%s", a, ps);
+			snprintf(o, osz, "%s:%s", a, ps);	/* no brackets */
+		else
+			snprintf(o, osz, "[%s]:%s", a, ps);
+		return;
 	}
 	if (weird)
-		return sprintf(o, "%s:%s", v4s[below(r, sizeof(v4s) / sizeof(v4s[0]))], ps);
-	return sprintf(o, "10.9.%u.%u:%s", below(r, 4), 1 + below(r, 250), ps);
+		snprintf(o, osz, "%s:%s", v4s[below(r, ARRAY_SIZE(v4s))], ps);
+	else
+		snprintf(o, osz, "10.9.%u.%u:%s", below(r, 4), 1 + below(r, 250), ps);
 }
 
-static void gen_value(struct rng *r, int key, char *o, bool weird)
+static void gen_value(struct rng *r, int key, char *o, size_t osz, bool weird)
 {
 	bool v6 = false;
 
 	if (weird && chance(r, 40)) {
-		strcpy(o, numbers[below(r, NNUM)]);
+		snprintf(o, osz, "%s", numbers[below(r, NNUM)]);
 		return;
 	}
 	switch (key) {
-	case K_DEV: strcpy(o, pick_dev(r)); break;
-	case K_SRC: case K_DST:
-		v6 = chance(r, 35);
-		endpoint(r, o, v6, weird);
+	case K_DEV:
+		snprintf(o, osz, "%s", pick_dev(r));
 		break;
-	case K_ID: sprintf(o, "%" PRIu64, pick_id(r)); break;
+	case K_SRC:
+	case K_DST:
+		v6 = chance(r, 35);
+		endpoint(r, o, osz, v6, weird);
+		break;
+	case K_ID:
+		snprintf(o, osz, "%" PRIu64, pick_id(r));
+		break;
 	case K_EVENT:
 		if (chance(r, 50))
-			strcpy(o, events[1 + below(r, 4)]);
+			snprintf(o, osz, "%s", events[1 + below(r, 4)]);
 		else
-			sprintf(o, "%u", below(r, 6));
+			snprintf(o, osz, "%u", below(r, 6));
 		break;
 	case K_REASON:
 		if (chance(r, 60))
-			strcpy(o, reasons[1 + below(r, 11)]);
+			snprintf(o, osz, "%s", reasons[1 + below(r, 11)]);
 		else if (chance(r, 10))
-			strcpy(o, "no_buffer_proposting");
+			snprintf(o, osz, "no_buffer_proposting");
 		else
-			sprintf(o, "%u", below(r, 13));
+			snprintf(o, osz, "%u", below(r, 13));
 		break;
-	case K_BYTES: case K_IN: case K_OUT: case K_RETRANS:
-		sprintf(o, "%" PRIu64, chance(r, 10) ? (uint64_t)4294967295U : rnd(r) % 1000000);
+	case K_BYTES:
+	case K_IN:
+	case K_OUT:
+	case K_RETRANS:
+		snprintf(o, osz, "%" PRIu64,
+			 chance(r, 10) ? (uint64_t)4294967295U : rnd(r) % 1000000);
 		break;
 	case K_RATE:
-		sprintf(o, "%" PRIu64, chance(r, 10) ? UINT64_MAX : (uint64_t)(1 + rnd(r) % 10000000000ULL));
+		snprintf(o, osz, "%" PRIu64,
+			 chance(r, 10) ? UINT64_MAX : (uint64_t)(1 + rnd(r) % 10000000000ULL));
 		break;
-	case K_RTT: sprintf(o, "%u", 1 + below(r, 60000000)); break;
-	case K_ACCEPT: sprintf(o, "%u", below(r, 2)); break;
-	case K_CAPACITY: sprintf(o, "%u", 1 + below(r, 64)); break;
+	case K_RTT:
+		snprintf(o, osz, "%u", 1 + below(r, 60000000));
+		break;
+	case K_ACCEPT:
+		snprintf(o, osz, "%u", below(r, 2));
+		break;
+	case K_CAPACITY:
+		snprintf(o, osz, "%u", 1 + below(r, 64));
+		break;
 	}
 }
 
@@ -534,14 +467,15 @@ static size_t gen_command(struct rng *r, char *o, bool weird)
 	keyset = req[v] | (opt[v] & (unsigned int)rnd(r));
 	if (v == 4) {	/* raise: reason/bytes go with the event */
 		unsigned int ev = 1 + below(r, 4);
+		const char evnum[2] = { '0' + ev, 0 };	/* the event by number */
 
 		keyset = req[v];
 		n += sprintf(o + n, " id=%" PRIu64 " event=%s", pick_id(r),
-			     chance(r, 50) ? events[ev] : (char[2]){ '0' + ev, 0 });
+			     chance(r, 50) ? events[ev] : evnum);
 		if (ev == 1)
 			n += sprintf(o + n, " bytes=%" PRIu64, rnd(r) % 2000000);
 		if (ev == 3) {
-			gen_value(r, K_REASON, val, false);
+			gen_value(r, K_REASON, val, sizeof(val), false);
 			n += sprintf(o + n, " reason=%s", val);
 		}
 		return n + sprintf(o + n, "\n");
@@ -557,15 +491,15 @@ static size_t gen_command(struct rng *r, char *o, bool weird)
 	for (k = 0; k < NKEYS; k++) {
 		if (!(keyset & B(k)))
 			continue;
-		gen_value(r, k, val, weird);
+		gen_value(r, k, val, sizeof(val), weird);
 		n += sprintf(o + n, " %s=%s", keys[k], val);
 	}
 	if (v == 2 && !weird) {	/* offload: same family both ends */
 		bool v6 = chance(r, 35);
 		char a[80], b[80];
 
-		endpoint(r, a, v6, false);
-		endpoint(r, b, v6, false);
+		endpoint(r, a, sizeof(a), v6, false);
+		endpoint(r, b, sizeof(b), v6, false);
 		n = sprintf(o, "offload dev=%s src=%s dst=%s", pick_dev(r), a, b);
 	}
 	return n + sprintf(o + n, "\n");
@@ -594,10 +528,13 @@ static void mutate(struct rng *r, struct wr *w)
 			b[below(r, w->len)] = 0;
 		break;
 	case 4: {	/* repeated key: duplicate a " key=value" */
-		char *sp = memchr(b, ' ', w->len), *end;
+		char *sp = memchr(b, ' ', w->len), *end = NULL;
 
-		if (sp && (end = memchr(sp + 1, ' ', w->len - (sp - b) - 1)) == NULL)
-			end = b + w->len - 1;
+		if (sp) {
+			end = memchr(sp + 1, ' ', w->len - (sp - b) - 1);
+			if (!end)
+				end = b + w->len - 1;
+		}
 		if (sp && end > sp && w->len + (end - sp) < MAXW) {
 			memmove(end + (end - sp), end, w->len - (end - b));
 			memcpy(end, sp, end - sp);
@@ -639,7 +576,7 @@ static void mutate(struct rng *r, struct wr *w)
 			end++;
 		n = b + w->len - end;
 		memcpy(tmp, end, n);
-		strcpy(eq + 1, num);
+		memcpy(eq + 1, num, strlen(num));
 		memcpy(eq + 1 + strlen(num), tmp, n);
 		w->len = eq + 1 - b + strlen(num) + n;
 		break;
@@ -694,11 +631,24 @@ static void gen_write(struct rng *r, struct wr *w)
 			uint64_t v;
 
 			switch (w->knob) {
-			case 0: v = 1 + below(r, 64); break;
-			case 1: case 2: v = chance(r, 95) ? below(r, 30) : below(r, 60001); break;
-			case 3: case 4: v = below(r, 10); break;
-			case 5: case 6: v = chance(r, 80) ? 0 : 1; break;
-			default: v = chance(r, 70) ? 0 : below(r, 200); break;
+			case 0:
+				v = 1 + below(r, 64);
+				break;
+			case 1:
+			case 2:
+				v = chance(r, 95) ? below(r, 30) : below(r, 60001);
+				break;
+			case 3:
+			case 4:
+				v = below(r, 10);
+				break;
+			case 5:
+			case 6:
+				v = chance(r, 80) ? 0 : 1;
+				break;
+			default:
+				v = chance(r, 70) ? 0 : below(r, 200);
+				break;
 			}
 			w->len = sprintf(w->buf, "%" PRIu64 "%s", v, chance(r, 80) ? "\n" : "");
 		} else {
@@ -951,7 +901,7 @@ static int cmd_malformed(const struct wr *w, struct parsed *p)
 		case K_DEV:
 			if (strlen(val) >= 16)
 				return 1;
-			strcpy(p->dev, val);
+			snprintf(p->dev, sizeof(p->dev), "%s", val);
 			break;
 		case K_SRC: case K_DST:
 			if (strchr(val, '%') || (strchr(val, '.') && strchr(val, '[')))
@@ -1055,17 +1005,12 @@ static void undo_long_delay(const struct wr *w)
 {
 	int64_t v;
 	char path[256];
-	int fd;
 
 	if (w->target != 1 || (w->knob != 1 && w->knob != 2 && w->knob != 7) ||
 	    knob_malformed(w, &v) || v <= 200)
 		return;
 	snprintf(path, sizeof(path), D "/devices/%s/%s", devs[w->dev], knobs[w->knob]);
-	fd = open(path, O_WRONLY);
-	if (fd >= 0) {
-		(void)!write(fd, "0\n", 2);
-		close(fd);
-	}
+	wr(path, "0\n");
 }
 
 static bool errno_allowed(const struct wr *w, int err)
@@ -1125,7 +1070,7 @@ static char *dev_stat(const char *dev, const char *file, char *out, size_t sz)
 	char path[256], *b;
 
 	snprintf(path, sizeof(path), D "/devices/%s/%s", dev, file);
-	b = slurp(path, NULL);
+	b = slurp(path);
 	snprintf(out, sz, "%s", b);
 	free(b);
 	return out;
@@ -1151,7 +1096,7 @@ static void check_effect(int cmdfd, const struct wr *w, const char *desc)
 	if (w->target == 2 && !w->len)
 		return;	/* a zero-length write stores nothing */
 	if (w->target == 2) {
-		char *b = slurp(PARAM, NULL);
+		char *b = slurp(PARAM);
 		size_t n = strcspn(w->buf, "\n");
 
 		if (n > w->len)
@@ -1167,7 +1112,7 @@ static void check_effect(int cmdfd, const struct wr *w, const char *desc)
 
 		if (cmd_malformed(w, &p) != 0)
 			return;
-		conns = slurp(D "/connections", NULL);
+		conns = slurp(D "/connections");
 		switch (p.verb) {
 		case 0:
 			snprintf(line, sizeof(line), D "/devices/%s", p.dev);
@@ -1403,25 +1348,18 @@ static void *writer_main(void *arg)
 	struct wr *w = malloc(sizeof(*w));
 	struct snap b = { 0 };
 
-	while (wt->todo-- > 0 && findings < 20)
+	while (wt->todo-- > 0 && READ_ONCE(findings) < 20)
 		one_write(wt, w, &b);
 	free(w);
 	free(b.text);
 	return NULL;
 }
 
-static int run(const char *const argv[])
-{
-	pid_t pid;
-	int st;
-
-	if (posix_spawn(&pid, argv[0], NULL, NULL, (char *const *)argv, environ))
-		return -1;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static long churns;
+/* fz1 deleted and made again, by ip itself: no shell per step */
+static char *const ip_del_fz1[] = { "/sbin/ip", "link", "del", "fz1", NULL };
+static char *const ip_add_fz1[] = { "/sbin/ip", "link", "add", "fz1", "type", "dummy", NULL };
+static char *const ip_up_fz1[] = { "/sbin/ip", "link", "set", "fz1", "up", NULL };
 
 /* Device deletion and recreation mid-run (concurrent rounds). */
 static void *churn_main(void *arg)
@@ -1429,15 +1367,11 @@ static void *churn_main(void *arg)
 	struct rng *r = arg;
 	int cfd = open(D "/command", O_WRONLY);
 
-	while (!stop_churn) {
-		const char *del[] = { "/sbin/ip", "link", "del", "fz1", NULL };
-		const char *add[] = { "/sbin/ip", "link", "add", "fz1", "type", "dummy", NULL };
-		const char *up[] = { "/sbin/ip", "link", "set", "fz1", "up", NULL };
-
+	while (!READ_ONCE(stop_churn)) {
 		usleep(20000 + below(r, 80000));
-		run(del);
-		run(add);
-		run(up);
+		spawn_wait(ip_del_fz1);
+		spawn_wait(ip_add_fz1);
+		spawn_wait(ip_up_fz1);
 		/* Refused if the parameter attached it already, or it is gone again. */
 		if (cfd >= 0)
 			(void)!write(cfd, "attach dev=fz1\n", 15);
@@ -1460,12 +1394,24 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "s:n:r:k:vg")) != -1) {
 		switch (c) {
-		case 's': seed = strtoull(optarg, NULL, 0); break;
-		case 'n': total = strtol(optarg, NULL, 0); break;
-		case 'r': round = strtol(optarg, NULL, 0); break;
-		case 'k': checked_round = strtol(optarg, NULL, 0); break;
-		case 'v': verbose = true; break;
-		case 'g': dry = true; break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			total = strtol(optarg, NULL, 0);
+			break;
+		case 'r':
+			round = strtol(optarg, NULL, 0);
+			break;
+		case 'k':
+			checked_round = strtol(optarg, NULL, 0);
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'g':
+			dry = true;
+			break;
 		default:
 			fprintf(stderr, "usage: %s [-s SEED] [-n WRITES] [-k CHECKED] [-r CONCURRENT] [-v] [-g]\n", argv[0]);
 			return 2;
@@ -1491,7 +1437,7 @@ int main(int argc, char **argv)
 		}
 	}
 	cr.s = (seed ^ 0xC0FFEE) | 1;
-	while (done < total && findings < 20) {
+	while (done < total && READ_ONCE(findings) < 20) {
 		bool checked = !(rounds % 2);
 		long n = checked ? checked_round : round;
 
@@ -1503,7 +1449,7 @@ int main(int argc, char **argv)
 			wt[i].skip = 0;
 			wt[i].todo = n / 2 + (i ? n % 2 : 0);
 		}
-		stop_churn = false;
+		WRITE_ONCE(stop_churn, false);
 		base_valid = false;
 		if (!checked)
 			pthread_create(&ct, NULL, churn_main, &cr);
@@ -1518,21 +1464,19 @@ int main(int argc, char **argv)
 			free(t.text);
 		}
 		if (!checked) {
-			stop_churn = true;
+			WRITE_ONCE(stop_churn, true);
 			pthread_join(ct, NULL);
 		}
 		/* Back to a known base: both devices there, attached, running. */
 		{
-			const char *add[] = { "/sbin/ip", "link", "add", "fz1", "type", "dummy", NULL };
-			const char *up[] = { "/sbin/ip", "link", "set", "fz1", "up", NULL };
 			static const char *const base[] = {
 				"attach dev=fz0\n", "attach dev=fz1\n",
 				"resume dev=fz0\n", "resume dev=fz1\n",
 			};
 			size_t b;
 
-			run(add);
-			run(up);
+			spawn_wait(ip_add_fz1);
+			spawn_wait(ip_up_fz1);
 			for (b = 0; b < 4; b++)
 				/* refused when attached / running already */
 				(void)!write(wt[0].cmdfd, base[b], strlen(base[b]));

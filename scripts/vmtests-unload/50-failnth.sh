@@ -11,8 +11,15 @@ set -e
 
 command -v chimney-failnth >/dev/null || fail "no chimney-failnth in the VM (run.sh -b)"
 [ -d /sys/kernel/debug/failslab ] || fail "no failslab (CONFIG_FAILSLAB, FAULT_INJECTION_DEBUG_FS)"
+# chimney.failnth_only=NAME: one scenario (the harness self-test's).
+only=""
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	chimney.failnth_only=*) only=${arg#*=} ;;
+	esac
+done
 rc=0
-chimney-failnth -c "$(mod_file chimney)" -e "$(mod_file chimney_ext)" || rc=$?
+chimney-failnth -c "$(mod_file chimney)" -e "$(mod_file chimney_ext)" ${only:+-o "$only"} || rc=$?
 [ "$rc" = 0 ] || fail "chimney-failnth found problems (exit $rc)"
 [ -d $D ] || fail "chimney not loaded at the end"
 echo "failnth: ok"
