@@ -27,6 +27,9 @@
  *   with this thread's make-it-fail, armed only once fail-nth fired). The
  *   xarray tries a silent GFP_NOWAIT allocation under its lock and retries
  *   with the caller's gfp: xa_insert() fails only when both do.
+ * - setsockopt(TCP_ULP, "chimney") on a fresh connection through a veth
+ *   pair into a peer namespace (the socket target's offload), made before
+ *   fail-nth is armed: the offload's allocations are the op's.
  * - IPv6 address removal by ioctl(SIOCDIFADDR) from this thread: the
  *   address notifier chain is atomic and runs in the remover's context, so
  *   the GFP_ATOMIC device-event allocations are this thread's to fail.
@@ -38,6 +41,10 @@
 
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/ipv6.h>
@@ -82,6 +89,7 @@ static void snap_tree(const char *dir, char **acc, size_t *len)
 				if (!strncmp(line, "rule_", 5) ||
 				    !strncmp(line, "connections_offload_failed ", 27) ||
 				    strstr(line, "_refused_") ||
+				    !strncmp(line, "sock_refused ", 13) ||
 				    /* chimney_ext's count of initiate calls */
 				    strstr(line, "im_initiate "))
 					continue;
@@ -275,12 +283,87 @@ static int del6_prepare(const char *arg, struct in6_ifreq *req)
  * allocations are not the operation's). Returns its result; *reached is
  * false if the n-th allocation never came.
  */
+/* --- the socket target: live TCP connections into a peer namespace ------ */
+#define SOCK_NS "fnpeer"
+#define SOCK_PEER "10.81.0.2"
+/* Until fs0 lists no connection (10 s at most). */
+#define SOCK_GONE "sh:i=0; while grep -q '^[0-9]' " D "/devices/fs0/connections && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done"
+
+/*
+ * The peer, in namespace fnpeer: accepts and holds each connection until
+ * its EOF, then closes it, so an offloaded socket the op closed is
+ * destroyed (and uploaded) promptly.
+ */
+static pid_t sock_peer_start(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	int one = 1, l, c, ns;
+	pid_t pid;
+	char b[256];
+
+	sh("ip netns add " SOCK_NS);
+	sh("ip link add fs0 type veth peer name fs1 netns " SOCK_NS);
+	sh("ip addr add 10.81.0.1/24 dev fs0; ip link set fs0 up");
+	sh("ip -n " SOCK_NS " addr add " SOCK_PEER "/24 dev fs1");
+	sh("ip -n " SOCK_NS " link set fs1 up");
+	pid = fork();
+	if (pid)
+		return pid;
+	signal(SIGCHLD, SIG_IGN);	/* no zombies of the per-connection children */
+	ns = open("/run/netns/" SOCK_NS, O_RDONLY);
+	if (ns < 0 || setns(ns, CLONE_NEWNET))
+		_exit(1);
+	inet_pton(AF_INET, SOCK_PEER, &a.sin_addr);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 64))
+		_exit(1);
+	for (;;) {
+		c = accept(l, NULL, NULL);
+		if (c < 0)
+			continue;
+		if (!fork()) {
+			while (read(c, b, sizeof(b)) > 0)
+				;
+			_exit(0);
+		}
+		close(c);
+	}
+}
+
+static void sock_peer_stop(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	sh("ip link del fs0; ip netns del " SOCK_NS "; sleep 0.3");
+}
+
+/* An ESTABLISHED connection to the peer, or -errno. */
+static int sock_connect(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	int i, fd, err = -ETIMEDOUT;
+
+	inet_pton(AF_INET, SOCK_PEER, &a.sin_addr);
+	for (i = 0; i < 100; i++) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (!connect(fd, (struct sockaddr *)&a, sizeof(a)))
+			return fd;
+		err = -errno;
+		close(fd);
+		usleep(50000);	/* the peer is still starting */
+	}
+	return err;
+}
+
 static int do_op(const char *op, int n, bool pair, bool *reached)
 {
 	char nb[32], file[256];
 	const char *text = "";
 	int fd, rc;
-	bool mod = false, del6 = false;
+	bool mod = false, del6 = false, ulp = false;
 	struct in6_ifreq req;
 
 	if (!strncmp(op, "open:", 5)) {	/* the open itself */
@@ -297,7 +380,12 @@ static int do_op(const char *op, int n, bool pair, bool *reached)
 			close(fd);
 		return rc;
 	}
-	if (!strncmp(op, "del6:", 5)) {
+	if (!strcmp(op, "ulp:")) {
+		ulp = true;
+		fd = sock_connect();
+		if (fd < 0)
+			finding("no connection to the peer: %s", strerror(-fd));
+	} else if (!strncmp(op, "del6:", 5)) {
 		del6 = true;
 		rc = del6_prepare(op + 5, &req);
 		if (rc)
@@ -325,6 +413,8 @@ static int do_op(const char *op, int n, bool pair, bool *reached)
 		rc = syscall(SYS_finit_module, fd, text, 0);
 	else if (del6)
 		rc = ioctl(fd, SIOCDIFADDR, &req);
+	else if (ulp)
+		rc = setsockopt(fd, SOL_TCP, TCP_ULP, "chimney", 7);
 	else
 		rc = write(fd, text, strlen(text));
 	rc = rc < 0 ? -errno : 0;
@@ -568,6 +658,30 @@ int main(int argc, char **argv)
 
 		for (i = 0; i < ARRAY_SIZE(s); i++)
 			run(&s[i]);
+	}
+	{
+		/*
+		 * The socket target: a device attached with it, and offloads
+		 * of live sockets by setsockopt(TCP_ULP) (each a fresh
+		 * connection, closed after the op: a success is uploaded when
+		 * the socket is destroyed, which the undo waits for).
+		 */
+		pid_t peer = sock_peer_start();
+		const struct scenario s[] = {
+			{ "attach target=sock", NULL, C "attach dev=fn1 target=sock\n",
+			  L(C "detach dev=fn1\n"), NULL },
+			{ "setsockopt TCP_ULP", L(C "attach dev=fs0 target=sock\n"), "ulp:",
+			  L(SOCK_GONE), NULL },
+			{ "setsockopt TCP_ULP, pairs", NULL, "ulp:", L(SOCK_GONE),
+			  L(C "detach dev=fs0\n") },
+		};
+
+		run(&s[0]);
+		run(&s[1]);
+		pairs = true;
+		run(&s[2]);
+		pairs = false;
+		sock_peer_stop(peer);
 	}
 	{
 		const struct scenario sc = {
