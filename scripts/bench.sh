@@ -80,7 +80,7 @@ for r in $rows; do
 	fi
 done
 if [ "$rc" != 0 ]; then
-	grep -v '^chimney_' "$out/verdict.txt" | head -n 40
+	grep -v '^chimney_' "$out/verdict.txt" | sed -n '1,40p'
 	echo "bench: FAIL: the run had problems (verdict.sh; $out/run/console.log)"
 fi
 [ "$rc" = 0 ] && [ "$missing" = 0 ]

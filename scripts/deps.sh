@@ -17,7 +17,7 @@ fi
 
 need=()
 for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+	[[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *"ok installed"* ]] ||
 		need+=("$p")
 done
 [ ${#need[@]} -gt 0 ] || exit 0

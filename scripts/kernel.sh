@@ -13,7 +13,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${CHIMNEY_CACHE:-$HOME/.cache/chimney}
-tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n 1)
+tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | sed -n '1p')
 [ -n "$tarball" ] || { echo "kernel.sh: linux-source-6.12 is not installed (apt-get install linux-source-6.12)" >&2; exit 1; }
 pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 # CHIMNEY_FLAVOUR=debug (default): the test kernel with every debug option.

@@ -40,7 +40,7 @@ declare -A summary
 order=()
 
 log() { echo "stock: $*" >&2; }
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == *'install ok installed'* ]]; }
 apt_install() {
 	local p missing=()
 	for p in "$@"; do installed "$p" || missing+=("$p"); done
@@ -64,7 +64,7 @@ result() {		# result OK NAME COMMENT
 release_of() {
 	case "$1" in
 	6.1) apt-cache depends linux-headers-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: linux-headers-\(6\.1\.[0-9]*-[0-9]*-amd64\)$/\1/p' | head -n 1 ;;
+		sed -n 's/^ *Depends: linux-headers-\(6\.1\.[0-9]*-[0-9]*-amd64\)$/\1/p' | sed -n '1p' ;;
 	*) apt-cache search --names-only "^linux-headers-${1//./\\.}\\.[0-9]+\\+deb12-amd64\$" 2>/dev/null |
 		awk '{print $1}' | sed 's/^linux-headers-//' | sort -V | tail -n 1 ;;
 	esac
@@ -168,7 +168,7 @@ for s in "${series[@]}"; do
 	t2=$(date +%s)
 
 	# dummy.ko from the image (xz-compressed on 6.12), no dependencies.
-	dummy=$(find "$img/lib/modules/$rel" -name 'dummy.ko*' | head -n 1)
+	dummy=$(find "$img/lib/modules/$rel" -name 'dummy.ko*' -print -quit)
 	case "$dummy" in
 	*.xz) xz -dc "$dummy" > "$out/dummy-$rel.ko" ;;
 	*.zst) zstd -dcq "$dummy" > "$out/dummy-$rel.ko" ;;
@@ -214,7 +214,7 @@ if [ "${CHIMNEY_SKIP_DKMS:-0}" != 1 ]; then
 		copy_tree "/usr/src/chimney-$ver"
 		if dkms add "chimney/$ver" > "$out/dkms.log" 2>&1 &&
 		   dkms build "chimney/$ver" -k "$rel" >> "$out/dkms.log" 2>&1 &&
-		   built=$(find "/var/lib/dkms/chimney/$ver/$rel" -name 'chimney.ko*' | head -n 1) &&
+		   built=$(find "/var/lib/dkms/chimney/$ver/$rel" -name 'chimney.ko*' -print -quit) &&
 		   [ -n "$built" ] &&
 		   [ -z "$(find "/var/lib/dkms/chimney/$ver/$rel" -name 'chimney_test.ko*')" ]; then
 			ok=1

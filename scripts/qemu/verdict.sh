@@ -82,7 +82,7 @@ for k in "$out"/ktap/*.ktap; do
 	rc=0
 	python3 "$kunit_py" parse "$k" > "$out/ktap/$suite.parsed" 2>&1 || rc=$?
 	summary=$(grep -o 'Ran [0-9]* tests:.*' "$out/ktap/$suite.parsed" | tail -n 1 || true)
-	count() { sed -n "s/.*[ ,]$1: \([0-9]*\).*/\1/p" <<<"$summary" | head -n 1; }
+	count() { sed -n "s/.*[ ,]$1: \([0-9]*\).*/\1/p" <<<"$summary" | sed -n '1p'; }
 	p=$(count passed); f=$(count failed); c=$(count crashed); s=$(count skipped); e=$(count errors)
 	p=${p:-0}; f=$((${f:-0} + ${c:-0})); s=${s:-0}; e=${e:-0}
 	passed=$((passed + p))
@@ -100,7 +100,7 @@ for k in "$out"/ktap/*.ktap; do
 			/^ +(not )?ok [0-9]/ { if ($1 == "not") printf "%s%s\n", buf, $0; buf = ""; next }
 			/^ *(KTAP version|1\.\.|# Subtest:)/ { next }
 			/^ / { buf = buf $0 "\n" }
-		' "$k" | head -n 40 | sed 's/^/    /'
+		' "$k" | sed -n 's/^/    /; 1,40p'
 	elif [ "$e" != 0 ] || [ -z "$summary" ] || [ "$rc" != 0 ]; then
 		fail "suite $suite: kunit.py parse rejected its KTAP (exit $rc; $out/ktap/$suite.parsed)"
 	fi
@@ -117,7 +117,7 @@ done
 
 expected=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$suites" | grep -v '^$' || true)
 for s in $expected; do
-	printf '%s\n' "${reported[@]}" | grep -qxF "$s" || fail "expected suite $s missing from the KTAP output"
+	grep -qxF "$s" <<<"$(printf '%s\n' "${reported[@]}")" || fail "expected suite $s missing from the KTAP output"
 done
 for s in "${reported[@]}"; do
 	case "$s" in

@@ -196,11 +196,11 @@ for c in "${cases[@]}"; do
 		bad=$((bad + 1))
 		{
 			echo "    # $cname: expected exit $cexp and /$creason/, got exit $rc:"
-			sed 's/^/    #   /' "$out/$cname.verdict" | head -n 12
+			sed 's/^/    #   /' "$out/$cname.verdict" | sed -n '1,12p'
 			echo "    not ok $n $cname"
 		} >> "$body"
 		echo "harness_selftest: NOT OK $cname: expected exit $cexp and /$creason/, got exit $rc"
-		sed 's/^/    /' "$out/$cname.verdict" | head -n 12
+		sed 's/^/    /' "$out/$cname.verdict" | sed -n '1,12p'
 	fi
 done
 {

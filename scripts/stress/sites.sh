@@ -33,7 +33,7 @@ while IFS=$'\t' read -r site by; do
 	fn=${site%%+*} off=${site#*+} size=${off#*/} off=${off%%/*}
 	site=$(printf '%s+%#x/%s' "$fn" $((off - 1)) "$size")
 	loc=$("$ksrc/scripts/faddr2line" "$ko" "$site" 2>/dev/null |
-		grep -o '/module/[^ /]*\.[ch]:[0-9]*' | head -n 1 | sed 's|^/module/||' || true)
+		grep -o '/module/[^ /]*\.[ch]:[0-9]*' | sed -n 's|^/module/||; 1p' || true)
 	echo "$site $loc $by"
 done > "$tmp/failed"
 
@@ -71,7 +71,7 @@ while IFS=: read -r file line code; do
 	# the evidence failnth prints.
 	if grep -q 'netdev_hold(' <<<"$code"; then
 		by=$(sed -n 's/.*failnth: silent refcount tracker failure (first by \(.*\))$/\1/p' "$res" |
-			tr -d '\r' | head -n 1)
+			tr -d '\r' | sed -n '1p')
 		if [ -n "$by" ]; then
 			hit=$((hit + 1))
 			printf '  %-22s failed silently (first by: %s; no error reaches chimney)\n' "$file:$line" "$by"
