@@ -25,6 +25,7 @@
 #include <net/ipv6.h>
 #include <linux/slab.h>
 
+#include "backlog.h"
 #include "compat.h"
 #include "target.h"
 
@@ -423,8 +424,8 @@ static u64 chimney_target_bdp(u64 rate, u32 rtt_us)
 
 /*
  * Send-backlog emulation: the best amount to keep outstanding is the
- * path's bandwidth-delay product. Indicate it when it moved by more than an
- * eighth (at least one MSS) and not more often than backlog_interval_ms,
+ * path's bandwidth-delay product. Indicate it when it moved enough
+ * (chimney_backlog_moved()) and not more often than backlog_interval_ms,
  * so a jittery path does not turn into an indication storm. A change the
  * rate limit holds back is not lost: the latest one is indicated when the
  * interval has passed (trailing edge). A change too small to matter is
@@ -439,7 +440,7 @@ int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
 {
 	struct chimney_target_conn *tc;
 	unsigned long due;
-	u32 backlog, delta, threshold;
+	u32 backlog;
 	int err;
 
 	if (!rate || !rtt_us || rtt_us > CHIMNEY_TARGET_MAX_RTT_US)
@@ -454,10 +455,7 @@ int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
 	tc->rate = rate;
 	tc->rtt_us = rtt_us;
 	if (tc->backlog) {
-		delta = backlog > tc->backlog ? backlog - tc->backlog :
-						tc->backlog - backlog;
-		threshold = max_t(u32, tc->backlog / 8, 1460);
-		if (delta < threshold) {
+		if (!chimney_backlog_moved(tc->backlog, backlog)) {
 			list_del_init(&tc->pending_node);
 			t->backlog_suppressed++;
 			goto unlock;
