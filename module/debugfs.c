@@ -416,6 +416,47 @@ static int chimney_knob_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE_SIGNED(chimney_knob_fops, chimney_knob_get,
 				chimney_knob_set, "%lld\n");
 
+/* The socket target's sampler knobs, the same way. */
+struct chimney_sock_knob_file {
+	struct chimney_sock_target *st;
+	enum chimney_sock_knob knob;
+};
+
+static int chimney_sock_knob_get(void *data, u64 *val)
+{
+	struct chimney_sock_knob_file *f = data;
+
+	*val = chimney_sock_target_get_knob(f->st, f->knob);
+	return 0;
+}
+
+static int chimney_sock_knob_set(void *data, u64 val)
+{
+	struct chimney_sock_knob_file *f = data;
+
+	return chimney_sock_target_set_knob(f->st, f->knob, (s64)val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE_SIGNED(chimney_sock_knob_fops, chimney_sock_knob_get,
+				chimney_sock_knob_set, "%lld\n");
+
+static void chimney_debugfs_sock_knobs(struct chimney_device *cdev,
+				       struct dentry *dir)
+{
+	struct chimney_sock_knob_file *f;
+	int i;
+
+	f = kcalloc(__CHIMNEY_SOCK_KNOB_MAX, sizeof(*f), GFP_KERNEL);
+	cdev->debugfs_knobs = f;
+	if (!f)
+		return;
+	for (i = 0; i < __CHIMNEY_SOCK_KNOB_MAX; i++) {
+		f[i].st = cdev->sock;
+		f[i].knob = i;
+		debugfs_create_file_unsafe(chimney_sock_knob_names[i], 0600, dir,
+					   &f[i], &chimney_sock_knob_fops);
+	}
+}
+
 static void chimney_debugfs_device_files(struct chimney_device *cdev,
 					 struct dentry *dir)
 {
@@ -426,6 +467,8 @@ static void chimney_debugfs_device_files(struct chimney_device *cdev,
 	debugfs_create_file("connections", 0400, dir, cdev, &conns_fops);
 	debugfs_create_file("stats", 0400, dir, cdev, &dev_stats_fops);
 	debugfs_create_file("policy", 0400, dir, cdev, &dev_policy_fops);
+	if (cdev->sock)
+		chimney_debugfs_sock_knobs(cdev, dir);
 	if (!cdev->target)
 		return;
 

@@ -37,6 +37,7 @@
 #include <net/inet_connection_sock.h>
 #include <net/tcp.h>
 
+#include "backlog.h"
 #include "compat.h"
 #include "device.h"
 #include "host.h"
@@ -50,7 +51,7 @@
 /* Socket-backed connections by id, for the listings (RCU lookups). */
 static DEFINE_XARRAY(chimney_sock_conns);
 
-/* Runs fin_work; destroyed (drained) at module exit. */
+/* Runs fin_work and the samplers; destroyed (drained) at module exit. */
 static struct workqueue_struct *chimney_sock_wq;
 
 /* How often a FIN waiting for the application's reads is looked at. */
@@ -76,6 +77,7 @@ struct chimney_sock *chimney_sock_alloc(struct sock *sk)
 		return NULL;
 	spin_lock_init(&cs->lock);
 	INIT_DELAYED_WORK(&cs->fin_work, chimney_sock_fin_work);
+	INIT_LIST_HEAD(&cs->node);
 	cs->sk = sk;
 	refcount_set(&cs->ref, 1);
 	return cs;
@@ -114,8 +116,8 @@ static void chimney_sock_count(struct chimney_sock_target *st, u64 *counter)
 }
 
 /* Raise @type on @cs; cs->lock held, cs offloaded. */
-static void chimney_sock_raise(struct chimney_sock *cs, u32 type, u32 info,
-			       u64 *counter)
+static int chimney_sock_raise(struct chimney_sock *cs, u32 type, u32 info,
+			      u64 *counter)
 {
 	int err;
 
@@ -125,6 +127,7 @@ static void chimney_sock_raise(struct chimney_sock *cs, u32 type, u32 info,
 				    cs->id, type, info, err);
 	else
 		chimney_sock_count(cs->st, counter);
+	return err;
 }
 
 /*
@@ -319,12 +322,25 @@ static int chimney_sock_target_initiate(struct chimney_layer *layer,
 	cs->timed_out = false;
 	/* Urgent data of an earlier offload is not news. */
 	cs->urgent = READ_ONCE(tcp_sk(cs->sk)->urg_data) & TCP_URG_VALID;
+	cs->sampled = false;
+	cs->wanted = 0;
+	cs->backlog = 0;
 	cs->offloads++;
 	refcount_inc(&cs->ref);		/* the offload's */
 	spin_unlock_bh(&cs->lock);
 
 	spin_lock_bh(&st->lock);
 	st->nr_conns++;
+	/*
+	 * Listed before the completion, so a terminate right after it finds
+	 * the entry to take off; the sampler raises nothing before the
+	 * completion, as tcp_get_info() waits for the socket's owner (us).
+	 */
+	list_add_tail(&cs->node, &st->conns);
+	/* A no-op while the sampler is queued; it re-arms itself. */
+	if (st->knobs.sample_ms)
+		queue_delayed_work(chimney_sock_wq, &st->sample_work,
+				   msecs_to_jiffies(st->knobs.sample_ms));
 	spin_unlock_bh(&st->lock);
 
 	/* The socket is locked: no callback runs before the completion. */
@@ -376,11 +392,188 @@ static int chimney_sock_target_terminate(struct chimney_layer *layer,
 
 	spin_lock_bh(&st->lock);
 	st->nr_conns--;
+	list_del_init(&cs->node);
 	spin_unlock_bh(&st->lock);
 
 	chimney_terminate_offload_complete(layer, upper, 0);
 	chimney_sock_put(cs);		/* the offload's */
 	return 0;
+}
+
+/*
+ * One look at @cs (sock_sample.c says what is judged): the socket is
+ * sampled unlocked, tcp_get_info() locking it, and the outcome raised under
+ * cs->lock only if the same offload is still on.
+ */
+static void chimney_sock_sample_one(struct chimney_sock_target *st,
+				    struct chimney_sock *cs,
+				    const struct chimney_sock_knobs *k)
+{
+	struct chimney_sock_sample now;
+	unsigned long due;
+	struct sock *sk;
+	u32 offloads, wants;
+	unsigned int reason;
+
+	spin_lock_bh(&cs->lock);
+	sk = cs->st == st && cs->state == CHIMNEY_SOCK_OFFLOADED ? cs->sk : NULL;
+	if (sk)
+		sock_hold(sk);
+	offloads = cs->offloads;
+	spin_unlock_bh(&cs->lock);
+	if (!sk)
+		return;
+
+	chimney_sock_sample_take(sk, &now);
+
+	spin_lock_bh(&cs->lock);
+	/* Uploaded meanwhile, or events that end it raised: nothing to add. */
+	if (cs->sk != sk || cs->offloads != offloads ||
+	    cs->state != CHIMNEY_SOCK_OFFLOADED || cs->aborted ||
+	    cs->timed_out || cs->rx_closed ||
+	    READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+		goto unlock;
+	wants = cs->sampled ?
+		chimney_sock_sample_judge(k, &cs->last, &now) & ~cs->wanted : 0;
+	cs->last = now;
+	cs->sampled = true;
+	if (wants) {
+		/* One reason per look, each once per offload (declined ones too). */
+		reason = __ffs(wants);
+		cs->wanted |= CHIMNEY_SOCK_WANTS(reason);
+		chimney_sock_raise(cs, CHIMNEY_EVENT_RETRIEVE, reason,
+				   &st->retrieves[reason]);
+		goto unlock;
+	}
+	due = cs->backlog_at + msecs_to_jiffies(k->backlog_interval_ms);
+	if (chimney_backlog_moved(cs->backlog, now.pipe) &&
+	    (!cs->backlog || !time_before(jiffies, due)) &&
+	    !chimney_sock_raise(cs, CHIMNEY_EVENT_SEND_BACKLOG_CHANGE, now.pipe,
+				&st->backlogs)) {
+		cs->backlog = now.pipe;
+		cs->backlog_at = jiffies;
+	}
+unlock:
+	spin_unlock_bh(&cs->lock);
+	/* Not under cs->lock: the last reference releases the ULP. */
+	sock_put(sk);
+}
+
+/*
+ * Every knobs.sample_ms while connections are offloaded: one look at each.
+ * The list is taken aside and walked one entry per hold of st->lock; a
+ * terminate meanwhile takes its entry off whichever list it is on, and the
+ * offload's reference keeps a listed entry alive until we hold our own.
+ */
+static void chimney_sock_sample_work(struct work_struct *work)
+{
+	struct chimney_sock_target *st = container_of(to_delayed_work(work),
+						      struct chimney_sock_target,
+						      sample_work);
+	struct chimney_sock_knobs k;
+	struct chimney_sock *cs;
+	LIST_HEAD(scan);
+
+	spin_lock_bh(&st->lock);
+	k = st->knobs;
+	list_splice_init(&st->conns, &scan);
+	while ((cs = list_first_entry_or_null(&scan, struct chimney_sock,
+					      node))) {
+		list_move_tail(&cs->node, &st->conns);
+		refcount_inc(&cs->ref);
+		st->samples++;
+		spin_unlock_bh(&st->lock);
+		chimney_sock_sample_one(st, cs, &k);
+		chimney_sock_put(cs);
+		cond_resched();
+		spin_lock_bh(&st->lock);
+	}
+	if (st->nr_conns && st->knobs.sample_ms)
+		queue_delayed_work(chimney_sock_wq, &st->sample_work,
+				   msecs_to_jiffies(st->knobs.sample_ms));
+	spin_unlock_bh(&st->lock);
+}
+
+/**
+ * chimney_sock_target_set_knob() - set one sampler knob
+ * @st: the socket target
+ * @knob: which
+ * @value: in chimney_sock_knob_check()'s range
+ *
+ * A new sampling period takes effect at once.
+ *
+ * Return: 0, or -EINVAL for a value out of range.
+ */
+int chimney_sock_target_set_knob(struct chimney_sock_target *st,
+				 enum chimney_sock_knob knob, s64 value)
+{
+	struct chimney_sock_knobs *k = &st->knobs;
+	int err;
+
+	err = chimney_sock_knob_check(knob, value);
+	if (err)
+		return err;
+	spin_lock_bh(&st->lock);
+	switch (knob) {
+	case CHIMNEY_SOCK_KNOB_SAMPLE:
+		k->sample_ms = value;
+		if (value && st->nr_conns)
+			mod_delayed_work(chimney_sock_wq, &st->sample_work,
+					 msecs_to_jiffies(value));
+		break;
+	case CHIMNEY_SOCK_KNOB_MIN_SEGS:
+		k->min_segs = value;
+		break;
+	case CHIMNEY_SOCK_KNOB_OOO:
+		k->ooo_permille = value;
+		break;
+	case CHIMNEY_SOCK_KNOB_DROP:
+		k->drop_permille = value;
+		break;
+	case CHIMNEY_SOCK_KNOB_IDLE:
+		k->idle_ms = value;
+		break;
+	case CHIMNEY_SOCK_KNOB_BACKLOG_INTERVAL:
+		k->backlog_interval_ms = value;
+		break;
+	default:
+		err = -EINVAL;
+	}
+	spin_unlock_bh(&st->lock);
+	return err;
+}
+
+s64 chimney_sock_target_get_knob(struct chimney_sock_target *st,
+				 enum chimney_sock_knob knob)
+{
+	const struct chimney_sock_knobs *k = &st->knobs;
+	s64 value;
+
+	spin_lock_bh(&st->lock);
+	switch (knob) {
+	case CHIMNEY_SOCK_KNOB_SAMPLE:
+		value = k->sample_ms;
+		break;
+	case CHIMNEY_SOCK_KNOB_MIN_SEGS:
+		value = k->min_segs;
+		break;
+	case CHIMNEY_SOCK_KNOB_OOO:
+		value = k->ooo_permille;
+		break;
+	case CHIMNEY_SOCK_KNOB_DROP:
+		value = k->drop_permille;
+		break;
+	case CHIMNEY_SOCK_KNOB_IDLE:
+		value = k->idle_ms;
+		break;
+	case CHIMNEY_SOCK_KNOB_BACKLOG_INTERVAL:
+		value = k->backlog_interval_ms;
+		break;
+	default:
+		value = -EINVAL;
+	}
+	spin_unlock_bh(&st->lock);
+	return value;
 }
 
 static const struct chimney_layer_ops chimney_sock_target_ops = {
@@ -559,10 +752,16 @@ void chimney_sock_target_stats_show(struct seq_file *m,
 				    struct chimney_sock_target *st)
 {
 	u64 disconnects, aborts, urgents, timeouts, closed, refused;
+	u64 samples, backlogs, idle, drops, ooo;
 	unsigned int live;
 
 	spin_lock_bh(&st->lock);
 	live = st->nr_conns;
+	samples = st->samples;
+	backlogs = st->backlogs;
+	idle = st->retrieves[CHIMNEY_UPLOAD_LOW_ACTIVITY];
+	drops = st->retrieves[CHIMNEY_UPLOAD_HIGH_DROP_RATE];
+	ooo = st->retrieves[CHIMNEY_UPLOAD_HIGH_OUT_OF_ORDER_PACKETS];
 	disconnects = st->disconnects;
 	aborts = st->aborts;
 	urgents = st->urgents;
@@ -577,6 +776,11 @@ void chimney_sock_target_stats_show(struct seq_file *m,
 		   timeouts);
 	seq_printf(m, "sock_closed %llu\n", closed);
 	seq_printf(m, "sock_refused %llu\n", refused);
+	seq_printf(m, "sock_samples %llu\nsock_backlogs %llu\n", samples,
+		   backlogs);
+	seq_printf(m, "sock_low_activity %llu\nsock_high_drop_rate %llu\n",
+		   idle, drops);
+	seq_printf(m, "sock_high_out_of_order %llu\n", ooo);
 }
 
 struct chimney_sock_target *chimney_sock_target_create(struct net_device *dev)
@@ -589,6 +793,9 @@ struct chimney_sock_target *chimney_sock_target_create(struct net_device *dev)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&st->offload_lock);
 	spin_lock_init(&st->lock);
+	INIT_LIST_HEAD(&st->conns);
+	chimney_sock_knobs_init(&st->knobs);
+	INIT_DELAYED_WORK(&st->sample_work, chimney_sock_sample_work);
 	st->layer.name = "chimney_sock_target";
 	st->layer.ops = &chimney_sock_target_ops;
 	err = chimney_layer_register(dev, &st->layer, CHIMNEY_LAYER_TARGET);
@@ -606,6 +813,8 @@ void chimney_sock_target_destroy(struct chimney_sock_target *st)
 	/* -ENODEV: the device's removal already unbound it. */
 	WARN_ON(chimney_layer_unregister(&st->layer) == -EINVAL);
 	WARN_ON(st->nr_conns);
+	/* It re-arms only while connections are offloaded. */
+	cancel_delayed_work_sync(&st->sample_work);
 	mutex_destroy(&st->offload_lock);
 	kfree(st);
 }

@@ -2,12 +2,15 @@
 #ifndef _CHIMNEY_SOCK_TARGET_H
 #define _CHIMNEY_SOCK_TARGET_H
 
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <chimney/chimney.h>
+
+#include "sock_sample.h"
 
 struct net_device;
 struct seq_file;
@@ -40,6 +43,13 @@ struct chimney_sock {
 	bool timed_out;			/* Retrieve(TimeoutExpiration) raised */
 	bool fin_polling;		/* fin_work queued: FIN in, data unread */
 	u8 wrapped;			/* CHIMNEY_SOCK_CB_*: ours in the socket */
+	/* The sampler's, reset by each initiate. */
+	bool sampled;			/* @last holds a look */
+	u32 wanted;			/* CHIMNEY_SOCK_WANTS() of reasons raised */
+	struct chimney_sock_sample last;
+	u32 backlog;			/* last indicated; 0: none yet */
+	unsigned long backlog_at;
+	struct list_head node;		/* in st->conns while offloaded */
 	u32 offloads;
 	u32 uploads;
 	/* The socket's callbacks we wrap; set while wrapped, kept after. */
@@ -59,8 +69,15 @@ struct chimney_sock_target {
 	struct mutex offload_lock;
 	struct chimney_sock *pending;
 	struct task_struct *pending_task;
-	spinlock_t lock;		/* the counters */
+	spinlock_t lock;		/* the counters, @conns, @knobs */
 	unsigned int nr_conns;
+	struct list_head conns;		/* chimney_sock.node, offloaded */
+	struct chimney_sock_knobs knobs;
+	/* Looks at every offloaded socket each knobs.sample_ms. */
+	struct delayed_work sample_work;
+	u64 samples;
+	u64 backlogs;			/* SendBacklogChange raised */
+	u64 retrieves[CHIMNEY_UPLOAD_REASON_MAX]; /* optional ones, by reason */
 	u64 disconnects;
 	u64 aborts;
 	u64 urgents;
@@ -82,6 +99,10 @@ struct chimney_sock_target *chimney_sock_target_create(struct net_device *dev);
 void chimney_sock_target_destroy(struct chimney_sock_target *st);
 void chimney_sock_target_stats_show(struct seq_file *m,
 				    struct chimney_sock_target *st);
+int chimney_sock_target_set_knob(struct chimney_sock_target *st,
+				 enum chimney_sock_knob knob, s64 value);
+s64 chimney_sock_target_get_knob(struct chimney_sock_target *st,
+				 enum chimney_sock_knob knob);
 
 int chimney_sock_target_init(void);
 void chimney_sock_target_exit(void);
