@@ -131,7 +131,8 @@ if [ "${CHIMNEY_SKIP_UNLOAD:-0}" != 1 ]; then
 fi
 
 # --- the test run ------------------------------------------------------------------
-# The socket target's test program and iproute2's ss (scripts/vmtests/50-sock.sh).
+# The socket target's test program, iproute2's ss and tc (netem; busybox's
+# tc has none) for scripts/vmtests/50-sock.sh.
 if ! "$top/scripts/sock/build.sh" "$out/sockbin" > "$out/sock-build.log" 2>&1; then
 	cat "$out/sock-build.log"
 	problem "building the socket test program failed (scripts/sock/build.sh)"
@@ -139,7 +140,8 @@ if ! "$top/scripts/sock/build.sh" "$out/sockbin" > "$out/sock-build.log" 2>&1; t
 fi
 echo "check: running ${mods[*]##*/} in the VM"
 "$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/run" \
-	-b "$out/sockbin/chimney-sock" -b "$(command -v ss || echo /usr/bin/ss)" "${mods[@]}"
+	-b "$out/sockbin/chimney-sock" -b "$(command -v ss || echo /usr/bin/ss)" \
+	-b "$(command -v tc || echo /sbin/tc)" "${mods[@]}"
 rc=0
 "$top/scripts/qemu/verdict.sh" -k "$ksrc" -s "$top/kunit/suites" "$out/run" \
 	| tee "$out/verdict.txt" || rc=$?

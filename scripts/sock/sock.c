@@ -19,6 +19,14 @@
  *   chimney-sock diag IP PORT DEV     ss -ti shows the ULP (needs ss)
  *   chimney-sock rto IP PORT DEV CMD  CMD cuts the path; the retransmission
  *                                     timer gives up: Retrieve(Timeout...)
+ *   chimney-sock sampled IP PORT DEV REASON BYTES (0: idle)
+ *                                     offloaded once, data both ways until
+ *                                     the sampler's Retrieve(REASON) (a
+ *                                     host_reason_* name) uploads it, the
+ *                                     stream checked byte for byte; no
+ *                                     other Retrieve, Abort or Disconnect
+ *                                     (the path's netem and the device's
+ *                                     knobs are the caller's)
  *
  * The client side runs where the chimney device DEV (attached with
  * target=sock) is and drives chimney through its debugfs files. Each
@@ -744,6 +752,86 @@ static int rto(const char *ip, int port, const char *dev, const char *cut)
 	return 0;
 }
 
+/* The counters a sampled test must leave alone but for its one reason. */
+static const char * const sampled_others[] = {
+	"host_event_disconnect", "host_event_abort",
+	"host_reason_low_activity", "host_reason_high_drop_rate",
+	"host_reason_high_out_of_order_packets",
+	"host_reason_received_urgent_data", "host_reason_timeout_expiration",
+	"host_reason_upload_requested", "host_reason_invalid_state",
+};
+
+#define NR_OTHERS (sizeof(sampled_others) / sizeof(sampled_others[0]))
+
+/*
+ * The sampler's reasons: the connection carries data (or, for
+ * low_activity, nothing) while offloaded until the host uploads it for
+ * @reason; the stream goes on across the upload and arrives intact.
+ */
+static int sampled(const char *ip, int port, const char *dev,
+		   const char *reason, uint64_t bytes)
+{
+	unsigned char out[CHUNK], in[CHUNK];
+	long long before[NR_OTHERS], want = -1;
+	char key[96], line[64];
+	uint64_t pos, n, i;
+	struct tuple t;
+	size_t k;
+	int fd;
+
+	who = "sampled";
+	snprintf(key, sizeof(key), "host_reason_%s", reason);
+	for (k = 0; k < NR_OTHERS; k++) {
+		before[k] = dev_stat(dev, sampled_others[k]);
+		if (!strcmp(sampled_others[k], key))
+			want = before[k] + 1;
+	}
+	if (want < 0)
+		fail("%s is not a sampled reason", reason);
+	bytes -= bytes % CHUNK;
+	fd = do_connect(ip, port);
+	/* No data: a server that waits for the client's close, no FIN. */
+	if (bytes)
+		dprintf(fd, "stream %llu\n", (unsigned long long)bytes);
+	else
+		write_all(fd, "hold\n", 5);
+	get_tuple(fd, &t);
+	offload_ulp(fd, &t);
+	for (pos = 0; pos < bytes; pos += n) {
+		n = bytes - pos < CHUNK ? bytes - pos : CHUNK;
+		for (i = 0; i < n; i++)
+			out[i] = pattern(pos + i, 1);
+		write_all(fd, out, n);
+		read_all(fd, in, n);
+		for (i = 0; i < n; i++)
+			if (in[i] != pattern(pos + i, 2))
+				fail("byte %llu back is 0x%02x, not 0x%02x",
+				     (unsigned long long)(pos + i), in[i],
+				     pattern(pos + i, 2));
+	}
+	/* Before the verdict: the server's FIN after it is no Disconnect. */
+	wait_stat(dev, key, want);
+	wait_unlisted(&t);
+	for (k = 0; k < NR_OTHERS; k++) {
+		long long now = dev_stat(dev, sampled_others[k]);
+
+		if (now != (strcmp(sampled_others[k], key) ? before[k] : want))
+			fail("%s went from %lld to %lld", sampled_others[k],
+			     before[k], now);
+	}
+	if (bytes) {
+		read_line(fd, line, sizeof(line));
+		snprintf((char *)out, sizeof(out), "OK %llu",
+			 (unsigned long long)bytes);
+		if (strcmp(line, (char *)out))
+			fail("server said '%s', expected '%s'", line, (char *)out);
+	}
+	close(fd);
+	printf("sampled: ok, %s, %llu bytes each way\n", reason,
+	       (unsigned long long)bytes);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -762,6 +850,9 @@ int main(int argc, char **argv)
 		return urg(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 6 && !strcmp(argv[1], "rto"))
 		return rto(argv[2], atoi(argv[3]), argv[4], argv[5]);
+	if (argc == 7 && !strcmp(argv[1], "sampled"))
+		return sampled(argv[2], atoi(argv[3]), argv[4], argv[5],
+			       strtoull(argv[6], NULL, 10));
 	if (argc == 5 && !strcmp(argv[1], "diag"))
 		return diag(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "close"))

@@ -7,6 +7,7 @@
 set -e
 
 command -v chimney-sock >/dev/null || fail "chimney-sock is not in the initramfs"
+command -v tc >/dev/null || fail "tc (iproute2, for netem) is not in the initramfs"
 ref0=$(cat /sys/module/chimney/refcnt)
 
 ip netns add cspeer
@@ -37,10 +38,27 @@ cmd_err "pause dev=cs0"
 cmd_err "offload dev=cs0 src=10.77.0.1:1 dst=10.77.0.2:80"
 [ "$(stat $D/devices/cs0/stats sock_refused)" = 1 ] || fail "sock_refused"
 
+# The sampler's knobs: bad values are refused and change nothing.
+K=$D/devices/cs0
+for kv in sample_ms=3600001 sample_ms=-1 min_segs=0 min_segs=1000001 \
+	  ooo_permille=1001 drop_permille=-1 idle_ms=3600001 \
+	  backlog_interval_ms=x; do
+	before=$(cat $K/${kv%%=*})
+	! echo "${kv#*=}" > $K/${kv%%=*} 2>/dev/null || fail "$kv accepted"
+	[ "$(cat $K/${kv%%=*})" = "$before" ] || fail "$kv changed the knob"
+done
+[ "$(cat $K/sample_ms) $(cat $K/min_segs) $(cat $K/ooo_permille)" = "100 64 250" ] ||
+	fail "sampler defaults"
+[ "$(cat $K/drop_permille) $(cat $K/idle_ms) $(cat $K/backlog_interval_ms)" = "250 0 100" ] ||
+	fail "sampler defaults"
+
 chimney-sock refuse 10.77.0.2 7000
 # Uploads by sock_upload, terminate id=N and detach (the counters below
-# start again at the last detach, in cycle 17).
+# start again at the last detach, in cycle 17). The sampler looks every
+# millisecond until the first detach: its walk races every upload.
+echo 1 > $K/sample_ms
 chimney-sock stream 10.77.0.2 7000 cs0 20 2097152
+[ "$(cat $K/sample_ms)" = 100 ] || fail "a new attach keeps the old knobs"
 chimney-sock fin 10.77.0.2 7000 cs0
 chimney-sock rst 10.77.0.2 7000 cs0
 chimney-sock urg 10.77.0.2 7000 cs0
@@ -51,6 +69,36 @@ chimney-sock diag 10.77.0.2 7000 cs0
 # IPv6: the same ULP, lookups and listing.
 chimney-sock stream 2001:db8:77::2 7000 cs0 2 262144
 chimney-sock rst 2001:db8:77::2 7000 cs0
+# The sampler's events, each with nothing else raised. Every offload's
+# first look indicates the send pipe (SendBacklogChange).
+backlogs=$(stat $K/stats sock_backlogs)
+# No data either way for idle_ms: Retrieve(LowActivity).
+echo 300 > $K/idle_ms
+chimney-sock sampled 10.77.0.2 7000 cs0 low_activity 0
+echo 0 > $K/idle_ms
+[ "$(stat $K/stats sock_low_activity)" = 1 ] || fail sock_low_activity
+# A tenth of what the client sends is lost: Retrieve(HighDropRate).
+echo 16 > $K/min_segs
+echo 50 > $K/drop_permille
+tc qdisc add dev cs0 root netem loss 10%
+chimney-sock sampled 10.77.0.2 7000 cs0 high_drop_rate 1048576
+tc qdisc del dev cs0 root
+echo 250 > $K/drop_permille
+[ "$(stat $K/stats sock_high_drop_rate)" = 1 ] || fail sock_high_drop_rate
+# Half of what the peer sends overtakes the rest: Retrieve(HighOutOfOrder).
+echo 100 > $K/ooo_permille
+tc -n cspeer qdisc add dev cs1 root netem delay 5ms reorder 50%
+chimney-sock sampled 10.77.0.2 7000 cs0 high_out_of_order_packets 1048576
+tc -n cspeer qdisc del dev cs1 root
+echo 250 > $K/ooo_permille
+echo 64 > $K/min_segs
+[ "$(stat $K/stats sock_high_out_of_order)" = 1 ] || fail sock_high_out_of_order
+[ "$(stat $K/stats sock_backlogs)" -ge $((backlogs + 3)) ] ||
+	fail "sock_backlogs: $(stat $K/stats sock_backlogs), expected >= $((backlogs + 3))"
+[ "$(stat $K/stats host_event_backlog)" = "$(stat $K/stats sock_backlogs)" ] ||
+	fail "host_event_backlog $(stat $K/stats host_event_backlog) of $(stat $K/stats sock_backlogs) raised"
+[ "$(stat $K/stats sock_samples)" -gt 0 ] || fail sock_samples
+
 # The retransmission timer gives up (TCP_USER_TIMEOUT) with the path cut.
 chimney-sock rto 10.77.0.2 7000 cs0 "ip -n cspeer link set cs1 down"
 ip -n cspeer link set cs1 up
