@@ -131,6 +131,9 @@ copy_tree() {
 }
 
 accel=${CHIMNEY_ACCEL:-}
+# The socket round's client and server (static: any kernel's initramfs).
+"$top/scripts/sock/build.sh" "$out/sockbin" > "$out/sock-build.log" 2>&1 ||
+	{ cat "$out/sock-build.log" >&2; echo "stock: building chimney-sock failed" >&2; exit 1; }
 for s in "${series[@]}"; do
 	t0=$(date +%s)
 	name=stock-$s
@@ -167,21 +170,24 @@ for s in "${series[@]}"; do
 	[ ! -e "$b/kunit/chimney_test.ko" ] || problems+=" the KUnit module was built;"
 	t2=$(date +%s)
 
-	# dummy.ko from the image (xz-compressed on 6.12), no dependencies.
-	dummy=$(find "$img/lib/modules/$rel" -name 'dummy.ko*' -print -quit)
-	case "$dummy" in
-	*.xz) xz -dc "$dummy" > "$out/dummy-$rel.ko" ;;
-	*.zst) zstd -dcq "$dummy" > "$out/dummy-$rel.ko" ;;
-	*) cp "$dummy" "$out/dummy-$rel.ko" ;;
-	esac
+	# dummy.ko and veth.ko (the real connection's link) from the image
+	# (xz-compressed on 6.12); neither has dependencies.
+	for m in dummy veth; do
+		f=$(find "$img/lib/modules/$rel" -name "$m.ko*" -print -quit)
+		case "$f" in
+		*.xz) xz -dc "$f" > "$out/$m-$rel.ko" ;;
+		*.zst) zstd -dcq "$f" > "$out/$m-$rel.ko" ;;
+		*) cp "$f" "$out/$m-$rel.ko" ;;
+		esac
+	done
 	vmlinuz=$img/boot/vmlinuz-$rel
 	if [ -z "$accel" ]; then
 		accel=$("$top/scripts/qemu/run.sh" --probe -k "$vmlinuz" -o "$out/probe" 2>/dev/null || echo tcg)
 	fi
 	rc=0
 	CHIMNEY_ACCEL=$accel "$top/scripts/qemu/run.sh" -k "$vmlinuz" -m 1G -t "$vm_timeout" \
-		-o "$out/vm-$rel" -s "$vm_script" \
-		"$out/dummy-$rel.ko" "$ko" > "$out/vm-$rel.out" 2>&1 || rc=$?
+		-o "$out/vm-$rel" -s "$vm_script" -b "$out/sockbin/chimney-sock" \
+		"$out/dummy-$rel.ko" "$out/veth-$rel.ko" "$ko" > "$out/vm-$rel.out" 2>&1 || rc=$?
 	t3=$(date +%s)
 	res=$out/vm-$rel/result.clean
 	if [ "$rc" != 0 ] || ! grep -qx 'stock-vm: PASS' "$res" 2>/dev/null; then
