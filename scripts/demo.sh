@@ -14,7 +14,10 @@ top=$(cd "$here/.." && pwd)
 echo "demo: test kernel (first run builds it, about 5 minutes)"
 kdir=$("$top/scripts/kernel.sh")
 make -s -C "$top" KDIR="$kdir" modules >/dev/null
+out=${CHIMNEY_OUT:-$HOME/.cache/chimney/out}/demo
+# The real connection's client and server (scenario part 6).
+"$top/scripts/sock/build.sh" "$out-bin" >/dev/null
 echo "demo: booting the VM"
 exec "$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -t 600 \
-	-o "${CHIMNEY_OUT:-$HOME/.cache/chimney/out}/demo" \
+	-o "$out" -b "$out-bin/chimney-sock" \
 	-s "$here/demo/scenario.sh" "$top/module/chimney.ko"

@@ -65,7 +65,36 @@ cmd "offload dev=dummy0 src=10.0.0.1:40004 dst=10.0.0.2:80"
 say "5. The global counters"
 run "grep -v ' 0$' $D/stats"
 
-say "6. Clean up"
+say "6. A real TCP connection: the socket target"
+echo "attach target=sock: the connections are live sockets, their events what"
+echo "really happens on the wire. A peer in its own network namespace, over veth:"
+run "ip netns add peer && ip link add cs0 type veth peer name cs1 && ip link set cs1 netns peer"
+run "ip addr add 10.77.0.1/24 dev cs0 && ip link set cs0 up"
+run "ip -n peer addr add 10.77.0.2/24 dev cs1 && ip -n peer link set cs1 up"
+ip netns exec peer chimney-sock server 7000 > /tmp/server.out 2>&1 &
+sleep 1
+cmd "attach dev=cs0 target=sock"
+echo > $T/trace 2>/dev/null
+echo "chimney-sock connects, offloads its socket with setsockopt(TCP_ULP,"
+echo "\"chimney\"), and the peer closes (FIN), resets (RST) or sends urgent data;"
+echo "the last one has its path cut until TCP gives up (retransmission timeout):"
+run "chimney-sock fin 10.77.0.2 7000 cs0"
+run "chimney-sock rst 10.77.0.2 7000 cs0"
+run "chimney-sock urg 10.77.0.2 7000 cs0"
+run "chimney-sock rto 10.77.0.2 7000 cs0 'ip -n peer link set cs1 down'"
+run "ip -n peer link set cs1 up"
+echo "What the host layer got, and the uploads that followed each event:"
+run "grep -E '^(host_event|host_reason|sock_)' $D/devices/cs0/stats | grep -v ' 0$'"
+run "grep -oE 'chimney_(event|initiate|terminate)[a-z_]*: .*' $T/trace | head -n 24"
+echo "Data crosses any number of offload/upload cycles intact (sock_upload,"
+echo "terminate id=N, detach in turn):"
+run "chimney-sock stream 10.77.0.2 7000 cs0 6 393216"
+sleep 1
+chimney-sock quit 10.77.0.2 7000 >/dev/null 2>&1
+
+say "7. Clean up"
+cmd "detach dev=cs0"
+run "ip link del cs0; ip netns del peer"
 run "ip link del veth0; ip link del dummy0"
 sleep 1
 run "ls $D/devices | wc -l"
