@@ -175,6 +175,28 @@ static void chimney_sock_fin_work(struct work_struct *work)
 		chimney_sock_put(cs);
 }
 
+/**
+ * chimney_sock_loss() - @sk entered TCP_CA_Loss
+ * @cs: its ULP context
+ * @sk: the socket, locked (spinlock or owner)
+ *
+ * A retransmission timeout, or the retransmit after a path MTU drop:
+ * Retrieve(TimeoutExpiration), mandatory, once per offload (a timer
+ * giving up later raises nothing more).
+ */
+void chimney_sock_loss(struct chimney_sock *cs, struct sock *sk)
+{
+	spin_lock_bh(&cs->lock);
+	if (cs->sk == sk && cs->state == CHIMNEY_SOCK_OFFLOADED &&
+	    !cs->aborted && !cs->timed_out) {
+		cs->timed_out = true;
+		chimney_sock_raise(cs, CHIMNEY_EVENT_RETRIEVE,
+				   CHIMNEY_UPLOAD_TIMEOUT_EXPIRATION,
+				   &cs->st->rtos);
+	}
+	spin_unlock_bh(&cs->lock);
+}
+
 /*
  * What happened on @sk since the last look, raised: called from each
  * wrapped callback, with the socket locked (spinlock or owner).
@@ -751,7 +773,7 @@ bool chimney_sock_conn_show(struct seq_file *m, u64 id)
 void chimney_sock_target_stats_show(struct seq_file *m,
 				    struct chimney_sock_target *st)
 {
-	u64 disconnects, aborts, urgents, timeouts, closed, refused;
+	u64 disconnects, aborts, urgents, timeouts, rtos, closed, refused;
 	u64 samples, backlogs, idle, drops, ooo;
 	unsigned int live;
 
@@ -766,14 +788,15 @@ void chimney_sock_target_stats_show(struct seq_file *m,
 	aborts = st->aborts;
 	urgents = st->urgents;
 	timeouts = st->timeouts;
+	rtos = st->rtos;
 	closed = st->closed;
 	refused = st->refused;
 	spin_unlock_bh(&st->lock);
 	seq_printf(m, "target_connections %u\n", live);
 	seq_printf(m, "sock_disconnects %llu\nsock_aborts %llu\n", disconnects,
 		   aborts);
-	seq_printf(m, "sock_urgent %llu\nsock_timeouts %llu\n", urgents,
-		   timeouts);
+	seq_printf(m, "sock_urgent %llu\nsock_timeouts %llu\nsock_rtos %llu\n",
+		   urgents, timeouts, rtos);
 	seq_printf(m, "sock_closed %llu\n", closed);
 	seq_printf(m, "sock_refused %llu\n", refused);
 	seq_printf(m, "sock_samples %llu\nsock_backlogs %llu\n", samples,

@@ -81,7 +81,8 @@ struct chimney_sock_target {
 	u64 disconnects;
 	u64 aborts;
 	u64 urgents;
-	u64 timeouts;
+	u64 timeouts;			/* a TCP timer gave up */
+	u64 rtos;			/* retransmission timeouts (TCP_CA_Loss) */
 	u64 closed;			/* sockets destroyed while offloaded */
 	u64 refused;			/* initiates with no socket behind them */
 };
@@ -92,6 +93,7 @@ int chimney_sock_offload(struct chimney_sock *cs, struct sock *sk,
 			 u64 *id);
 void chimney_sock_release(struct chimney_sock *cs, struct sock *sk,
 			  bool raise);
+void chimney_sock_loss(struct chimney_sock *cs, struct sock *sk);
 const char *chimney_sock_state_name(enum chimney_sock_state state);
 bool chimney_sock_conn_show(struct seq_file *m, u64 id);
 

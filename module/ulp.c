@@ -17,6 +17,7 @@
 
 #include <linux/module.h>
 #include <linux/sockptr.h>
+#include <linux/tracepoint.h>
 #include <net/inet6_hashtables.h>
 #include <net/inet_hashtables.h>
 #include <net/netlink.h>
@@ -263,14 +264,67 @@ int chimney_ulp_upload(struct net *net, const struct chimney_tuple *tuple)
 	return err;
 }
 
-int chimney_ulp_init(void)
+/*
+ * tcp_set_ca_state() announces every congestion state change, under the
+ * socket's lock, before it is made: entering TCP_CA_Loss is a
+ * retransmission timeout (tcp_enter_loss() from the retransmit timer), or
+ * the retransmit after a path MTU drop; either way the path failed the
+ * connection, and no socket callback runs for it.
+ */
+static void chimney_ulp_cong_state(void *data, struct sock *sk,
+				   const u8 ca_state)
 {
-	return tcp_register_ulp(&chimney_ulp_ops);
+	struct chimney_sock *cs;
+
+	if (ca_state != TCP_CA_Loss ||
+	    inet_csk(sk)->icsk_ca_state == TCP_CA_Loss ||
+	    inet_csk(sk)->icsk_ulp_ops != &chimney_ulp_ops)
+		return;
+	cs = chimney_ulp_ctx(sk);
+	if (cs)
+		chimney_sock_loss(cs, sk);
 }
 
+/* tcp_cong_state_set is not exported to modules: found by name. */
+static struct tracepoint *chimney_ulp_tp;
+
+static void chimney_ulp_find_tp(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "tcp_cong_state_set"))
+		chimney_ulp_tp = tp;
+}
+
+int chimney_ulp_init(void)
+{
+	int err;
+
+	for_each_kernel_tracepoint(chimney_ulp_find_tp, NULL);
+	if (chimney_ulp_tp) {
+		err = tracepoint_probe_register(chimney_ulp_tp,
+						chimney_ulp_cong_state, NULL);
+		if (err)
+			return err;
+	} else {
+		pr_warn("no tcp_cong_state_set tracepoint: a retransmission timeout is seen only when TCP gives up\n");
+	}
+	err = tcp_register_ulp(&chimney_ulp_ops);
+	if (err && chimney_ulp_tp) {
+		tracepoint_probe_unregister(chimney_ulp_tp,
+					    chimney_ulp_cong_state, NULL);
+		tracepoint_synchronize_unregister();
+	}
+	return err;
+}
+
+/* No socket holds the ULP any more: the module was pinned until then. */
 void chimney_ulp_exit(void)
 {
 	tcp_unregister_ulp(&chimney_ulp_ops);
+	if (chimney_ulp_tp) {
+		tracepoint_probe_unregister(chimney_ulp_tp,
+					    chimney_ulp_cong_state, NULL);
+		tracepoint_synchronize_unregister();
+	}
 }
 
 MODULE_ALIAS_TCP_ULP(CHIMNEY_ULP_NAME);

@@ -17,8 +17,13 @@
  *   chimney-sock urg IP PORT DEV      the server's urgent byte: Retrieve
  *   chimney-sock close IP PORT DEV    the client closes while offloaded
  *   chimney-sock diag IP PORT DEV     ss -ti shows the ULP (needs ss)
- *   chimney-sock rto IP PORT DEV CMD  CMD cuts the path; the retransmission
- *                                     timer gives up: Retrieve(Timeout...)
+ *   chimney-sock rto IP PORT DEV CMD  CMD cuts the path; the first
+ *                                     retransmission timeout:
+ *                                     Retrieve(TimeoutExpiration)
+ *   chimney-sock keepalive IP PORT DEV CMD
+ *                                     CMD cuts the path of an idle
+ *                                     connection; keepalive gives up:
+ *                                     Retrieve(TimeoutExpiration)
  *   chimney-sock sampled IP PORT DEV REASON BYTES (0: idle)
  *                                     offloaded once, data both ways until
  *                                     the sampler's Retrieve(REASON) (a
@@ -723,11 +728,13 @@ static int diag(const char *ip, int port, const char *dev)
 
 /*
  * @cut takes the path away (the peer's link down); the data sent then is
- * retransmitted until TCP_USER_TIMEOUT: the socket closes with ETIMEDOUT.
+ * retransmitted: the first retransmission timeout raises the Retrieve and
+ * the host uploads; TCP_USER_TIMEOUT then closes the socket with ETIMEDOUT.
  */
 static int rto(const char *ip, int port, const char *dev, const char *cut)
 {
 	long long timeouts = dev_stat(dev, "host_reason_timeout_expiration");
+	long long rtos = dev_stat(dev, "sock_rtos");
 	unsigned int ms = 2000;
 	struct tuple t;
 	char c;
@@ -745,6 +752,8 @@ static int rto(const char *ip, int port, const char *dev, const char *cut)
 	write_all(fd, "lost\n", 5);
 	wait_stat(dev, "host_reason_timeout_expiration", timeouts + 1);
 	wait_unlisted(&t);
+	if (dev_stat(dev, "sock_rtos") != rtos + 1)
+		fail("the Retrieve did not come from the retransmission timeout");
 	if (read(fd, &c, 1) != -1 || errno != ETIMEDOUT)
 		fail("read after the timeout: %s", strerror(errno));
 	close(fd);
@@ -832,6 +841,45 @@ static int sampled(const char *ip, int port, const char *dev,
 	return 0;
 }
 
+/*
+ * An idle connection with keepalive probes every second, @cut taking the
+ * path: no data, so no retransmission timeout; keepalive gives up after
+ * two probes and the socket closes with ETIMEDOUT while offloaded.
+ */
+static int keepalive(const char *ip, int port, const char *dev,
+		     const char *cut)
+{
+	long long timeouts = dev_stat(dev, "sock_timeouts");
+	long long rtos = dev_stat(dev, "sock_rtos");
+	int one = 1, two = 2;
+	struct tuple t;
+	char c;
+	int fd;
+
+	who = "keepalive";
+	fd = do_connect(ip, port);
+	/* The server's end gives up reading after 15 s, as for rto. */
+	write_all(fd, "rto\n", 4);
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_TCP, TCP_KEEPIDLE, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_TCP, TCP_KEEPINTVL, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_TCP, TCP_KEEPCNT, &two, sizeof(two)))
+		fail("keepalive options: %s", strerror(errno));
+	get_tuple(fd, &t);
+	offload_ulp(fd, &t);
+	if (system(cut))
+		fail("'%s' failed", cut);
+	wait_stat(dev, "sock_timeouts", timeouts + 1);
+	wait_unlisted(&t);
+	if (dev_stat(dev, "sock_rtos") != rtos)
+		fail("a retransmission timeout without data in flight");
+	if (read(fd, &c, 1) != -1 || errno != ETIMEDOUT)
+		fail("read after keepalive gave up: %s", strerror(errno));
+	close(fd);
+	printf("keepalive: ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -853,6 +901,8 @@ int main(int argc, char **argv)
 	if (argc == 7 && !strcmp(argv[1], "sampled"))
 		return sampled(argv[2], atoi(argv[3]), argv[4], argv[5],
 			       strtoull(argv[6], NULL, 10));
+	if (argc == 6 && !strcmp(argv[1], "keepalive"))
+		return keepalive(argv[2], atoi(argv[3]), argv[4], argv[5]);
 	if (argc == 5 && !strcmp(argv[1], "diag"))
 		return diag(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "close"))

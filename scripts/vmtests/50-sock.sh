@@ -99,8 +99,14 @@ echo 64 > $K/min_segs
 	fail "host_event_backlog $(stat $K/stats host_event_backlog) of $(stat $K/stats sock_backlogs) raised"
 [ "$(stat $K/stats sock_samples)" -gt 0 ] || fail sock_samples
 
-# The retransmission timer gives up (TCP_USER_TIMEOUT) with the path cut.
+# A retransmission timeout with the path cut (TCP_CA_Loss, seen through
+# the tcp_cong_state_set tracepoint); then an idle connection's keepalive
+# giving up (no RTO without data in flight).
 chimney-sock rto 10.77.0.2 7000 cs0 "ip -n cspeer link set cs1 down"
+ip -n cspeer link set cs1 up
+ip neigh flush dev cs0
+wait_for "the path back" ping -c 1 -W 1 10.77.0.2
+chimney-sock keepalive 10.77.0.2 7000 cs0 "ip -n cspeer link set cs1 down"
 ip -n cspeer link set cs1 up
 # The neighbour entry failed while the path was cut.
 ip neigh flush dev cs0
@@ -117,8 +123,9 @@ wait $server || fail "server: $(cat /tmp/sock-server.out)"
 	fail "reason_received_urgent_data"
 [ "$(stat $D/devices/cs0/stats reason_upload_requested)" = 1 ] ||
 	fail "reason_upload_requested"
-[ "$(stat $D/devices/cs0/stats reason_timeout_expiration)" = 1 ] ||
+[ "$(stat $D/devices/cs0/stats reason_timeout_expiration)" = 2 ] ||
 	fail "reason_timeout_expiration"
+[ "$(stat $D/devices/cs0/stats sock_rtos)" = 1 ] || fail sock_rtos
 [ "$(stat $D/devices/cs0/stats sock_timeouts)" = 1 ] || fail sock_timeouts
 [ "$(stat $D/devices/cs0/stats rule_bad_completion)" = 0 ] || fail "bad completions"
 grep '^rule_' $D/devices/cs0/stats | grep -v ' 0$' && fail "rule violations"
