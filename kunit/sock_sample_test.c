@@ -115,6 +115,40 @@ static void chimney_sample_all_at_once(struct kunit *test)
 			CHIMNEY_UPLOAD_LOW_ACTIVITY);
 }
 
+/* A window spans looks until it holds min_segs segments, per direction. */
+static void chimney_sample_window(struct kunit *test)
+{
+	struct chimney_sock_sample base = { .data_segs_in = 5 };
+	struct chimney_sock_sample now = { .data_segs_in = 5,
+					   .segs_out = 10, .total_retrans = 10 };
+
+	/* 10 of 10 retransmitted, but 10 is no window yet: base stays. */
+	KUNIT_EXPECT_EQ(test, chimney_sock_sample_judge(&knobs, &base, &now), 0);
+	KUNIT_EXPECT_EQ(test, base.segs_out, 0);
+	KUNIT_EXPECT_EQ(test, base.total_retrans, 0);
+	/* 70 segments since the base, 20 of them retransmissions. */
+	now.segs_out = 70;
+	now.total_retrans = 20;
+	KUNIT_EXPECT_EQ(test, chimney_sock_sample_judge(&knobs, &base, &now),
+			WANTS(HIGH_DROP_RATE));
+	KUNIT_EXPECT_EQ(test, base.segs_out, 70);
+	KUNIT_EXPECT_EQ(test, base.total_retrans, 20);
+	/* The receive window did not move: nothing received. */
+	KUNIT_EXPECT_EQ(test, base.data_segs_in, 5);
+	/* The next window holds no retransmission. */
+	now.segs_out = 140;
+	KUNIT_EXPECT_EQ(test, chimney_sock_sample_judge(&knobs, &base, &now), 0);
+	KUNIT_EXPECT_EQ(test, base.segs_out, 140);
+	/* Reordering is judged on its own window. */
+	now.data_segs_in = 5 + 64;
+	now.rcv_ooopack = 16;
+	KUNIT_EXPECT_EQ(test, chimney_sock_sample_judge(&knobs, &base, &now),
+			WANTS(HIGH_OUT_OF_ORDER_PACKETS));
+	KUNIT_EXPECT_EQ(test, base.data_segs_in, 69);
+	KUNIT_EXPECT_EQ(test, base.rcv_ooopack, 16);
+	KUNIT_EXPECT_EQ(test, base.segs_out, 140);
+}
+
 static void chimney_sample_pipe(struct kunit *test)
 {
 	/* cwnd x MSS against delivery rate x sRTT: the larger. */
@@ -172,6 +206,7 @@ static struct kunit_case chimney_sock_sample_cases[] = {
 	KUNIT_CASE(chimney_sample_out_of_order),
 	KUNIT_CASE(chimney_sample_idle),
 	KUNIT_CASE(chimney_sample_all_at_once),
+	KUNIT_CASE(chimney_sample_window),
 	KUNIT_CASE(chimney_sample_pipe),
 	KUNIT_CASE(chimney_sample_backlog_hysteresis),
 	KUNIT_CASE(chimney_sample_knob_bounds),

@@ -9,6 +9,7 @@
  *    thousand data segments received, at or above ooo_permille;
  *  - Retrieve(HighDropRate): retransmissions, per thousand segments sent,
  *    at or above drop_permille;
+ *  (each rate over a window of at least min_segs segments)
  *  - Retrieve(LowActivity): no data either way for idle_ms;
  *  - SendBacklogChange: the send pipe the connection can use, the larger of
  *    cwnd x MSS and delivery rate x sRTT, under the backlog hysteresis.
@@ -128,30 +129,41 @@ static bool chimney_sock_rate_high(u32 part, u32 whole, u32 min,
 }
 
 /**
- * chimney_sock_sample_judge() - the upload reasons two looks call for
+ * chimney_sock_sample_judge() - the upload reasons a look calls for
  * @k: the device's knobs
- * @then: the previous look at the connection
- * @now: this one
+ * @base: where each rate's window starts; moved to @now for a rate judged
+ * @now: this look at the connection
  *
- * The counters are TCP's and wrap: differences are taken modulo 2^32.
+ * A rate's window runs from @base until it holds min_segs segments (in
+ * for reordering, out for drops), however many looks that takes: a
+ * retransmission that stalled a period short of segments still counts in
+ * the next. The counters are TCP's and wrap: differences are modulo 2^32.
  *
  * Return: CHIMNEY_SOCK_WANTS() bits of CHIMNEY_UPLOAD_HIGH_DROP_RATE,
  * CHIMNEY_UPLOAD_HIGH_OUT_OF_ORDER_PACKETS and CHIMNEY_UPLOAD_LOW_ACTIVITY.
  */
 u32 chimney_sock_sample_judge(const struct chimney_sock_knobs *k,
-			      const struct chimney_sock_sample *then,
+			      struct chimney_sock_sample *base,
 			      const struct chimney_sock_sample *now)
 {
-	u32 in = now->data_segs_in - then->data_segs_in;
-	u32 out = now->segs_out - then->segs_out;
+	u32 in = now->data_segs_in - base->data_segs_in;
+	u32 out = now->segs_out - base->segs_out;
 	u32 wants = 0;
 
-	if (chimney_sock_rate_high(now->total_retrans - then->total_retrans,
+	if (chimney_sock_rate_high(now->total_retrans - base->total_retrans,
 				   out, k->min_segs, k->drop_permille))
 		wants |= CHIMNEY_SOCK_WANTS(CHIMNEY_UPLOAD_HIGH_DROP_RATE);
-	if (chimney_sock_rate_high(now->rcv_ooopack - then->rcv_ooopack, in,
+	if (out >= k->min_segs) {
+		base->segs_out = now->segs_out;
+		base->total_retrans = now->total_retrans;
+	}
+	if (chimney_sock_rate_high(now->rcv_ooopack - base->rcv_ooopack, in,
 				   k->min_segs, k->ooo_permille))
 		wants |= CHIMNEY_SOCK_WANTS(CHIMNEY_UPLOAD_HIGH_OUT_OF_ORDER_PACKETS);
+	if (in >= k->min_segs) {
+		base->data_segs_in = now->data_segs_in;
+		base->rcv_ooopack = now->rcv_ooopack;
+	}
 	if (k->idle_ms && now->idle_ms >= k->idle_ms)
 		wants |= CHIMNEY_SOCK_WANTS(CHIMNEY_UPLOAD_LOW_ACTIVITY);
 	return wants;

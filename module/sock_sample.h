@@ -10,8 +10,8 @@ struct sock;
 /*
  * The socket target's sampler knobs, one debugfs file each under
  * devices/<dev>/ of a device attached target=sock. A rate is judged over
- * one sampling period, and only when that period carried min_segs
- * segments: 1 of 1 is not a rate.
+ * a window of at least min_segs segments (1 of 1 is not a rate), which
+ * spans as many sampling periods as it takes.
  */
 struct chimney_sock_knobs {
 	unsigned int sample_ms;		/* the period; 0 stops the sampler */
@@ -54,7 +54,7 @@ void chimney_sock_sample_take(struct sock *sk, struct chimney_sock_sample *s);
 #define CHIMNEY_SOCK_WANTS(reason)	BIT(reason)
 
 u32 chimney_sock_sample_judge(const struct chimney_sock_knobs *k,
-			      const struct chimney_sock_sample *then,
+			      struct chimney_sock_sample *base,
 			      const struct chimney_sock_sample *now);
 u32 chimney_sock_pipe(u32 cwnd, u32 mss, u64 rate, u32 rtt_us);
 

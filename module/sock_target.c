@@ -455,10 +455,15 @@ static void chimney_sock_sample_one(struct chimney_sock_target *st,
 	    cs->timed_out || cs->rx_closed ||
 	    READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
 		goto unlock;
-	wants = cs->sampled ?
-		chimney_sock_sample_judge(k, &cs->last, &now) & ~cs->wanted : 0;
-	cs->last = now;
-	cs->sampled = true;
+	if (cs->sampled) {
+		wants = chimney_sock_sample_judge(k, &cs->last, &now) &
+			~cs->wanted;
+	} else {
+		/* The first look of this offload starts every window. */
+		cs->last = now;
+		cs->sampled = true;
+		wants = 0;
+	}
 	if (wants) {
 		/* One reason per look, each once per offload (declined ones too). */
 		reason = __ffs(wants);

@@ -46,7 +46,7 @@ struct chimney_sock {
 	/* The sampler's, reset by each initiate. */
 	bool sampled;			/* @last holds a look */
 	u32 wanted;			/* CHIMNEY_SOCK_WANTS() of reasons raised */
-	struct chimney_sock_sample last;
+	struct chimney_sock_sample last; /* where the rates' windows start */
 	u32 backlog;			/* last indicated; 0: none yet */
 	unsigned long backlog_at;
 	struct list_head node;		/* in st->conns while offloaded */

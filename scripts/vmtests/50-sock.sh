@@ -77,12 +77,16 @@ echo 300 > $K/idle_ms
 chimney-sock sampled 10.77.0.2 7000 cs0 low_activity 0
 echo 0 > $K/idle_ms
 [ "$(stat $K/stats sock_low_activity)" = 1 ] || fail sock_low_activity
-# A tenth of what the client sends is lost: Retrieve(HighDropRate).
+# A fifth of what the client sends is lost: Retrieve(HighDropRate). Looks
+# every 20 ms: the rate is seen well before a lost retransmission's
+# timeout (200 ms at least), which raises Retrieve(TimeoutExpiration).
 echo 16 > $K/min_segs
 echo 50 > $K/drop_permille
-tc qdisc add dev cs0 root netem loss 10%
+echo 20 > $K/sample_ms
+tc qdisc add dev cs0 root netem loss 20%
 chimney-sock sampled 10.77.0.2 7000 cs0 high_drop_rate 1048576
 tc qdisc del dev cs0 root
+echo 100 > $K/sample_ms
 echo 250 > $K/drop_permille
 [ "$(stat $K/stats sock_high_drop_rate)" = 1 ] || fail sock_high_drop_rate
 # Half of what the peer sends overtakes the rest: Retrieve(HighOutOfOrder).
@@ -105,7 +109,7 @@ echo 64 > $K/min_segs
 chimney-sock rto 10.77.0.2 7000 cs0 "ip -n cspeer link set cs1 down"
 ip -n cspeer link set cs1 up
 ip neigh flush dev cs0
-wait_for "the path back" ping -c 1 -W 1 10.77.0.2
+wait_for "the path back" sh -c "ping -c 1 -W 1 10.77.0.2 >/dev/null"
 chimney-sock keepalive 10.77.0.2 7000 cs0 "ip -n cspeer link set cs1 down"
 ip -n cspeer link set cs1 up
 # The neighbour entry failed while the path was cut.
