@@ -8,7 +8,8 @@
 # Environment:
 #   CHIMNEY_OUT             logs and run directories (default ~/.cache/chimney/out)
 #   CHIMNEY_TIMEOUT         whole-VM timeout in seconds (default 1200)
-#   CHIMNEY_VMTEST_TIMEOUT  per vm test timeout in seconds (default 120)
+#   CHIMNEY_VMTEST_TIMEOUT  per vm test timeout in seconds (default 240: 50-sock
+#                           takes 70-95 s beside the unload VM)
 #   CHIMNEY_MODULES         modules to load, in order (default: module/chimney.ko
 #                           kunit/chimney_test.ko kunit/chimney_ext.ko)
 #   CHIMNEY_SKIP_UNLOAD=1   skip the unload run (load/unload cycles under fire,
@@ -139,7 +140,7 @@ if ! "$top/scripts/sock/build.sh" "$out/sockbin" > "$out/sock-build.log" 2>&1; t
 	finish
 fi
 echo "check: running ${mods[*]##*/} in the VM"
-"$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/run" \
+CHIMNEY_VMTEST_TIMEOUT=${CHIMNEY_VMTEST_TIMEOUT:-240} "$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/run" \
 	-b "$out/sockbin/chimney-sock" -b "$(command -v ss || echo /usr/bin/ss)" \
 	-b "$(command -v tc || echo /sbin/tc)" "${mods[@]}"
 rc=0

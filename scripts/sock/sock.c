@@ -282,6 +282,21 @@ static void wait_stat(const char *dev, const char *key, long long want)
 	fail("%s stayed at %lld, expected %lld", key, dev_stat(dev, key), want);
 }
 
+/* A knob of @dev's socket target. */
+static long long knob(const char *dev, const char *name)
+{
+	char path[128];
+	long long v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), D "/devices/%s/%s", dev, name);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%lld", &v) != 1)
+		fail("read %s: %s", path, strerror(errno));
+	fclose(f);
+	return v;
+}
+
 struct tuple {
 	char src[64];
 	char dst[64];
@@ -478,6 +493,22 @@ static unsigned long long conn_id(const struct tuple *t)
 	return id;
 }
 
+/* The sampler period stream() found, kept across its detaches. */
+static long long sample_ms = -1;
+
+static void set_knob(const char *dev, const char *knob, long long value)
+{
+	char path[128];
+	FILE *f;
+
+	if (value < 0)
+		return;
+	snprintf(path, sizeof(path), D "/devices/%s/%s", dev, knob);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%lld\n", value) < 0 || fclose(f))
+		fail("write %s: %s", path, strerror(errno));
+}
+
 /*
  * Upload @t's connection, cycle by cycle another way: sock_upload (which
  * returns once done), the host's "terminate id=N", or the device's detach
@@ -518,6 +549,8 @@ static void upload(const struct tuple *t, const char *dev, int cycle)
 		err = chimney_cmd("attach dev=%s target=sock\n", dev);
 		if (err)
 			fail("cycle %d: attach %s: %s", cycle, dev, strerror(err));
+		/* A new target has the default knobs: the sampler as before. */
+		set_knob(dev, "sample_ms", sample_ms);
 		break;
 	}
 }
@@ -533,6 +566,7 @@ static int stream(const char *ip, int port, const char *dev, int cycles,
 	int fd, c, err;
 
 	who = "stream";
+	sample_ms = knob(dev, "sample_ms");
 	per -= per % CHUNK;
 	if (!per)
 		per = CHUNK;
