@@ -88,8 +88,11 @@ echo 0 > $K/idle_ms
 # mandatory Retrieve(TimeoutExpiration) first if it comes before the
 # sampler's look (a VM under load stretches the looks): the route's RTO
 # floor goes to 1 s for this connection, fifty looks.
-echo 16 > $K/min_segs
-echo 50 > $K/drop_permille
+# The first retransmission is the signal (a window of 1 segment, 1 per
+# thousand): seen at the next look, long before a second loss of the same
+# segment can run into the timeout.
+echo 1 > $K/min_segs
+echo 1 > $K/drop_permille
 echo 20 > $K/sample_ms
 ip route add 10.77.0.2/32 dev cs0 rto_min 1s
 tc qdisc add dev cs0 root netem loss 20%
@@ -98,6 +101,7 @@ tc qdisc del dev cs0 root
 ip route del 10.77.0.2/32 dev cs0
 echo 100 > $K/sample_ms
 echo 250 > $K/drop_permille
+echo 16 > $K/min_segs
 [ "$(stat $K/stats sock_high_drop_rate)" = 1 ] || fail sock_high_drop_rate
 # Half of what the peer sends overtakes the rest: Retrieve(HighOutOfOrder).
 echo 100 > $K/ooo_permille
