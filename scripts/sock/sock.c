@@ -555,15 +555,48 @@ static void upload(const struct tuple *t, const char *dev, int cycle)
 	}
 }
 
+/*
+ * Bytes @pos..@end of the stream to the server and back (its "stream"
+ * request), a chunk at a time, each byte checked.
+ */
+static void echo_range(int fd, uint64_t pos, uint64_t end)
+{
+	unsigned char out[CHUNK], in[CHUNK];
+	uint64_t n, i;
+
+	for (; pos < end; pos += n) {
+		n = end - pos < CHUNK ? end - pos : CHUNK;
+		for (i = 0; i < n; i++)
+			out[i] = pattern(pos + i, 1);
+		write_all(fd, out, n);
+		read_all(fd, in, n);
+		for (i = 0; i < n; i++)
+			if (in[i] != pattern(pos + i, 2))
+				fail("byte %llu back is 0x%02x, not 0x%02x",
+				     (unsigned long long)(pos + i), in[i],
+				     pattern(pos + i, 2));
+	}
+}
+
+/* The server's "OK <bytes>" once it has seen the whole stream. */
+static void expect_verdict(int fd, uint64_t bytes)
+{
+	char line[64], want[64];
+
+	read_line(fd, line, sizeof(line));
+	snprintf(want, sizeof(want), "OK %llu", (unsigned long long)bytes);
+	if (strcmp(line, want))
+		fail("server said '%s', expected '%s'", line, want);
+}
+
 static int stream(const char *ip, int port, const char *dev, int cycles,
 		  uint64_t bytes)
 {
-	unsigned char out[CHUNK], in[CHUNK];
-	uint64_t per = bytes / (2 * cycles), pos = 0, end, n, i;
+	uint64_t per = bytes / (2 * cycles), pos = 0;
 	long long disc;
-	char line[64];
 	struct tuple t;
 	int fd, c, err;
+	char eof;
 
 	who = "stream";
 	sample_ms = knob(dev, "sample_ms");
@@ -586,29 +619,16 @@ static int stream(const char *ip, int port, const char *dev, int cycles,
 				fail("cycle %d: sock_offload: %s", c / 2, strerror(err));
 			expect_listed(&t, "sock:established");
 		}
-		for (end = pos + per; pos < end; pos += n) {
-			n = end - pos < CHUNK ? end - pos : CHUNK;
-			for (i = 0; i < n; i++)
-				out[i] = pattern(pos + i, 1);
-			write_all(fd, out, n);
-			read_all(fd, in, n);
-			for (i = 0; i < n; i++)
-				if (in[i] != pattern(pos + i, 2))
-					fail("byte %llu back is 0x%02x, not 0x%02x",
-					     (unsigned long long)(pos + i), in[i],
-					     pattern(pos + i, 2));
-		}
+		echo_range(fd, pos, pos + per);
+		pos += per;
 	}
 	/* Offloaded again for the end: the server's verdict, then its FIN. */
 	disc = dev_stat(dev, "host_event_disconnect");	/* a detach reset it */
 	err = chimney_cmd("sock_offload src=%s dst=%s\n", t.src, t.dst);
 	if (err)
 		fail("last sock_offload: %s", strerror(err));
-	read_line(fd, line, sizeof(line));
-	snprintf((char *)out, sizeof(out), "OK %llu", (unsigned long long)bytes);
-	if (strcmp(line, (char *)out))
-		fail("server said '%s', expected '%s'", line, (char *)out);
-	if (read(fd, in, 1) != 0)
+	expect_verdict(fd, bytes);
+	if (read(fd, &eof, 1) != 0)
 		fail("no EOF after the verdict");
 	wait_stat(dev, "host_event_disconnect", disc + 1);
 	/* The host uploads a connection its peer closed. */
@@ -814,10 +834,8 @@ static const char * const sampled_others[] = {
 static int sampled(const char *ip, int port, const char *dev,
 		   const char *reason, uint64_t bytes)
 {
-	unsigned char out[CHUNK], in[CHUNK];
 	long long before[NR_OTHERS], want = -1;
-	char key[96], line[64];
-	uint64_t pos, n, i;
+	char key[96];
 	struct tuple t;
 	size_t k;
 	int fd;
@@ -840,18 +858,7 @@ static int sampled(const char *ip, int port, const char *dev,
 		write_all(fd, "hold\n", 5);
 	get_tuple(fd, &t);
 	offload_ulp(fd, &t);
-	for (pos = 0; pos < bytes; pos += n) {
-		n = bytes - pos < CHUNK ? bytes - pos : CHUNK;
-		for (i = 0; i < n; i++)
-			out[i] = pattern(pos + i, 1);
-		write_all(fd, out, n);
-		read_all(fd, in, n);
-		for (i = 0; i < n; i++)
-			if (in[i] != pattern(pos + i, 2))
-				fail("byte %llu back is 0x%02x, not 0x%02x",
-				     (unsigned long long)(pos + i), in[i],
-				     pattern(pos + i, 2));
-	}
+	echo_range(fd, 0, bytes);
 	/* Before the verdict: the server's FIN after it is no Disconnect. */
 	wait_stat(dev, key, want);
 	wait_unlisted(&t);
@@ -862,13 +869,8 @@ static int sampled(const char *ip, int port, const char *dev,
 			fail("%s went from %lld to %lld", sampled_others[k],
 			     before[k], now);
 	}
-	if (bytes) {
-		read_line(fd, line, sizeof(line));
-		snprintf((char *)out, sizeof(out), "OK %llu",
-			 (unsigned long long)bytes);
-		if (strcmp(line, (char *)out))
-			fail("server said '%s', expected '%s'", line, (char *)out);
-	}
+	if (bytes)
+		expect_verdict(fd, bytes);
 	close(fd);
 	printf("sampled: ok, %s, %llu bytes each way\n", reason,
 	       (unsigned long long)bytes);
