@@ -120,6 +120,23 @@ void chimney_sock_sample_take(struct sock *sk, struct chimney_sock_sample *s)
 				    info.tcpi_delivery_rate, info.tcpi_rtt);
 }
 
+/*
+ * Where the rates' windows of a new offload start: the counters as they
+ * are now, so that what is lost between the offload and the first look
+ * counts. The caller owns the socket (tcp_get_info() would wait for it).
+ */
+void chimney_sock_sample_base(const struct sock *sk,
+			      struct chimney_sock_sample *s)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	memset(s, 0, sizeof(*s));
+	s->data_segs_in = tp->data_segs_in;
+	s->rcv_ooopack = tp->rcv_ooopack;
+	s->segs_out = tp->segs_out;
+	s->total_retrans = tp->total_retrans;
+}
+
 /* @part of @whole, per thousand, at or above @permille; @whole >= @min. */
 static bool chimney_sock_rate_high(u32 part, u32 whole, u32 min,
 				   u32 permille)

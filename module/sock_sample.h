@@ -50,6 +50,8 @@ struct chimney_sock_sample {
 void chimney_sock_knobs_init(struct chimney_sock_knobs *k);
 int chimney_sock_knob_check(enum chimney_sock_knob knob, s64 value);
 void chimney_sock_sample_take(struct sock *sk, struct chimney_sock_sample *s);
+void chimney_sock_sample_base(const struct sock *sk,
+			      struct chimney_sock_sample *s);
 /* Bits of chimney_sock_sample_judge()'s answer, by upload reason. */
 #define CHIMNEY_SOCK_WANTS(reason)	BIT(reason)
 

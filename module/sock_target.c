@@ -344,7 +344,8 @@ static int chimney_sock_target_initiate(struct chimney_layer *layer,
 	cs->timed_out = false;
 	/* Urgent data of an earlier offload is not news. */
 	cs->urgent = READ_ONCE(tcp_sk(cs->sk)->urg_data) & TCP_URG_VALID;
-	cs->sampled = false;
+	/* The rates' windows start at the offload, with nothing lost before. */
+	chimney_sock_sample_base(cs->sk, &cs->last);
 	cs->wanted = 0;
 	cs->backlog = 0;
 	cs->offloads++;
@@ -455,15 +456,7 @@ static void chimney_sock_sample_one(struct chimney_sock_target *st,
 	    cs->timed_out || cs->rx_closed ||
 	    READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
 		goto unlock;
-	if (cs->sampled) {
-		wants = chimney_sock_sample_judge(k, &cs->last, &now) &
-			~cs->wanted;
-	} else {
-		/* The first look of this offload starts every window. */
-		cs->last = now;
-		cs->sampled = true;
-		wants = 0;
-	}
+	wants = chimney_sock_sample_judge(k, &cs->last, &now) & ~cs->wanted;
 	if (wants) {
 		/* One reason per look, each once per offload (declined ones too). */
 		reason = __ffs(wants);

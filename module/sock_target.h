@@ -44,7 +44,6 @@ struct chimney_sock {
 	bool fin_polling;		/* fin_work queued: FIN in, data unread */
 	u8 wrapped;			/* CHIMNEY_SOCK_CB_*: ours in the socket */
 	/* The sampler's, reset by each initiate. */
-	bool sampled;			/* @last holds a look */
 	u32 wanted;			/* CHIMNEY_SOCK_WANTS() of reasons raised */
 	struct chimney_sock_sample last; /* where the rates' windows start */
 	u32 backlog;			/* last indicated; 0: none yet */

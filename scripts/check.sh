@@ -90,6 +90,15 @@ for m in "${mods[@]}" "${unload_mods[@]}"; do
 done
 [ "$problems" = 0 ] || finish
 
+# The socket target's test program, for scripts/vmtests/50-sock.sh (with
+# iproute2's ss and tc: netem; busybox's tc has none) and
+# scripts/vmtests-unload/25-sock-pin.sh.
+if ! "$top/scripts/sock/build.sh" "$out/sockbin" > "$out/sock-build.log" 2>&1; then
+	cat "$out/sock-build.log"
+	problem "building the socket test program failed (scripts/sock/build.sh)"
+	finish
+fi
+
 # --- the unload run, in the background ---------------------------------------------
 # Only chimney and chimney_ext, no KUnit: the vm tests of scripts/vmtests-unload
 # (suite chimney_unload) load and unload chimney many times. A second VM
@@ -117,7 +126,7 @@ if [ "${CHIMNEY_SKIP_UNLOAD:-0}" != 1 ]; then
 	done
 	seed=${CHIMNEY_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 	bins=()
-	for b in "$out"/bin/chimney-*; do bins+=(-b "$b"); done
+	for b in "$out"/bin/chimney-* "$out/sockbin/chimney-sock"; do bins+=(-b "$b"); done
 	# Under TCG with the debug kernel: cycles ~8 s each, the fuzzer ~300
 	# writes/s (slower in its checked rounds), churn as asked, fail-nth
 	# a few minutes; the VM's timeout follows the sizes asked for.
@@ -132,13 +141,6 @@ if [ "${CHIMNEY_SKIP_UNLOAD:-0}" != 1 ]; then
 fi
 
 # --- the test run ------------------------------------------------------------------
-# The socket target's test program, iproute2's ss and tc (netem; busybox's
-# tc has none) for scripts/vmtests/50-sock.sh.
-if ! "$top/scripts/sock/build.sh" "$out/sockbin" > "$out/sock-build.log" 2>&1; then
-	cat "$out/sock-build.log"
-	problem "building the socket test program failed (scripts/sock/build.sh)"
-	finish
-fi
 echo "check: running ${mods[*]##*/} in the VM"
 CHIMNEY_VMTEST_TIMEOUT=${CHIMNEY_VMTEST_TIMEOUT:-240} "$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/run" \
 	-b "$out/sockbin/chimney-sock" -b "$(command -v ss || echo /usr/bin/ss)" \

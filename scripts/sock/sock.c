@@ -24,8 +24,14 @@
  *                                     CMD cuts the path of an idle
  *                                     connection; keepalive gives up:
  *                                     Retrieve(TimeoutExpiration)
- *   chimney-sock sampled IP PORT DEV REASON BYTES (0: idle)
- *                                     offloaded once, data both ways until
+ *   chimney-sock pin IP PORT CMD      CMD (must exit 0) runs while the
+ *                                     socket holds the ULP, offloaded,
+ *                                     then uploaded; the socket closes
+ *   chimney-sock sampled IP PORT DEV REASON BYTES [IMPAIR REPAIR]
+ *                                     (BYTES 0: idle) offloaded once (then
+ *                                     IMPAIR degrades the path, REPAIR
+ *                                     undoes it after the upload), data
+ *                                     both ways until
  *                                     the sampler's Retrieve(REASON) (a
  *                                     host_reason_* name) uploads it, the
  *                                     stream checked byte for byte; no
@@ -270,6 +276,21 @@ static long long dev_stat(const char *dev, const char *key)
 	return found;
 }
 
+/* What happened instead: the device's counters, before the FAIL line. */
+static void dump_stats(const char *dev)
+{
+	char path[128], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), D "/devices/%s/stats", dev);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		printf("%s: %s: %s", who, path, line);
+	fclose(f);
+}
+
 static void wait_stat(const char *dev, const char *key, long long want)
 {
 	int i;
@@ -279,6 +300,7 @@ static void wait_stat(const char *dev, const char *key, long long want)
 			return;
 		msleep(100);
 	}
+	dump_stats(dev);
 	fail("%s stayed at %lld, expected %lld", key, dev_stat(dev, key), want);
 }
 
@@ -830,11 +852,16 @@ static const char * const sampled_others[] = {
  * The sampler's reasons: the connection carries data (or, for
  * low_activity, nothing) while offloaded until the host uploads it for
  * @reason; the stream goes on across the upload and arrives intact.
+ * @impair (a command, or NULL) degrades the path once the connection is
+ * offloaded, so what is lost is the offload's; @repair undoes it once the
+ * upload came (plain TCP on a lossy path would crawl through the rest).
  */
 static int sampled(const char *ip, int port, const char *dev,
-		   const char *reason, uint64_t bytes)
+		   const char *reason, uint64_t bytes, const char *impair,
+		   const char *repair)
 {
 	long long before[NR_OTHERS], want = -1;
+	uint64_t pos;
 	char key[96];
 	struct tuple t;
 	size_t k;
@@ -858,16 +885,29 @@ static int sampled(const char *ip, int port, const char *dev,
 		write_all(fd, "hold\n", 5);
 	get_tuple(fd, &t);
 	offload_ulp(fd, &t);
-	echo_range(fd, 0, bytes);
+	if (impair && system(impair))
+		fail("'%s' failed", impair);
+	for (pos = 0; pos < bytes; pos += CHUNK) {
+		echo_range(fd, pos, pos + CHUNK);
+		if (repair && dev_stat(dev, key) >= want) {
+			if (system(repair))
+				fail("'%s' failed", repair);
+			repair = NULL;
+		}
+	}
 	/* Before the verdict: the server's FIN after it is no Disconnect. */
 	wait_stat(dev, key, want);
+	if (repair && system(repair))
+		fail("'%s' failed", repair);
 	wait_unlisted(&t);
 	for (k = 0; k < NR_OTHERS; k++) {
 		long long now = dev_stat(dev, sampled_others[k]);
 
-		if (now != (strcmp(sampled_others[k], key) ? before[k] : want))
+		if (now != (strcmp(sampled_others[k], key) ? before[k] : want)) {
+			dump_stats(dev);
 			fail("%s went from %lld to %lld", sampled_others[k],
 			     before[k], now);
+		}
 	}
 	if (bytes)
 		expect_verdict(fd, bytes);
@@ -916,6 +956,35 @@ static int keepalive(const char *ip, int port, const char *dev,
 	return 0;
 }
 
+/*
+ * Sockets holding the ULP pin the module, offloaded or not: @refused (a
+ * shell command that must exit 0) checks that an rmmod is refused while
+ * the socket is offloaded and again once it is uploaded with the ULP still
+ * on it. The socket is closed at the end; the caller sees the pin go.
+ */
+static int pin(const char *ip, int port, const char *refused)
+{
+	struct tuple t;
+	int fd, err;
+
+	who = "pin";
+	fd = do_connect(ip, port);
+	write_all(fd, "hold\n", 5);
+	get_tuple(fd, &t);
+	offload_ulp(fd, &t);
+	if (system(refused))
+		fail("offloaded: '%s' failed", refused);
+	expect_listed(&t, "sock:established");
+	err = chimney_cmd("sock_upload src=%s dst=%s\n", t.src, t.dst);
+	if (err)
+		fail("sock_upload: %s", strerror(err));
+	if (system(refused))
+		fail("uploaded: '%s' failed", refused);
+	close(fd);
+	printf("pin: ok, %s on an offloaded and an uploaded socket\n", refused);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -934,13 +1003,17 @@ int main(int argc, char **argv)
 		return urg(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 6 && !strcmp(argv[1], "rto"))
 		return rto(argv[2], atoi(argv[3]), argv[4], argv[5]);
-	if (argc == 7 && !strcmp(argv[1], "sampled"))
+	if ((argc == 7 || argc == 9) && !strcmp(argv[1], "sampled"))
 		return sampled(argv[2], atoi(argv[3]), argv[4], argv[5],
-			       strtoull(argv[6], NULL, 10));
+			       strtoull(argv[6], NULL, 10),
+			       argc == 9 ? argv[7] : NULL,
+			       argc == 9 ? argv[8] : NULL);
 	if (argc == 6 && !strcmp(argv[1], "keepalive"))
 		return keepalive(argv[2], atoi(argv[3]), argv[4], argv[5]);
 	if (argc == 5 && !strcmp(argv[1], "diag"))
 		return diag(argv[2], atoi(argv[3]), argv[4]);
+	if (argc == 5 && !strcmp(argv[1], "pin"))
+		return pin(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "close"))
 		return app_close(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "quit")) {

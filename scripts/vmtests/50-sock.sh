@@ -58,12 +58,13 @@ cmd "attach dev=cs0 target=sock"
 [ "$(cat $K/idle_ms)" = 0 ] || fail "a new attach kept idle_ms"
 
 chimney-sock refuse 10.77.0.2 7000
-# Uploads by sock_upload, terminate id=N and detach (the counters below
-# start again at the last detach, in cycle 17). The sampler looks every
+# 100 offload/upload cycles of a stream checked byte for byte, uploaded by
+# sock_upload, terminate id=N and detach in turn (the counters below start
+# again at the last detach, in cycle 98). The sampler looks every
 # millisecond (chimney-sock sets it again after each attach): its walk
 # races every upload.
 echo 1 > $K/sample_ms
-chimney-sock stream 10.77.0.2 7000 cs0 20 2097152
+chimney-sock stream 10.77.0.2 7000 cs0 100 12582912
 echo 100 > $K/sample_ms
 chimney-sock fin 10.77.0.2 7000 cs0
 chimney-sock rst 10.77.0.2 7000 cs0
@@ -83,23 +84,33 @@ echo 300 > $K/idle_ms
 chimney-sock sampled 10.77.0.2 7000 cs0 low_activity 0
 echo 0 > $K/idle_ms
 [ "$(stat $K/stats sock_low_activity)" = 1 ] || fail sock_low_activity
-# A fifth of what the client sends is lost: Retrieve(HighDropRate). Looks
-# every 20 ms: the rate is seen well before a lost retransmission's
-# timeout (200 ms at least), which raises Retrieve(TimeoutExpiration).
-echo 16 > $K/min_segs
-echo 50 > $K/drop_permille
+# A fifth of what the client sends is lost once it is offloaded:
+# Retrieve(HighDropRate). The windows start at the offload and a look every
+# 20 ms judges any retransmission (min_segs 1, 1 per thousand): the first
+# one, fast or the tail loss probe, is seen at the next look. A lost
+# retransmission ends in a retransmission timeout, whose mandatory
+# Retrieve(TimeoutExpiration) would upload the connection first if it came
+# before that look: the route holds it at 1 s at least (RTAX_RTO_MIN,
+# locked). A higher threshold would race it: a lone probe after a clean
+# window is a low rate, and the stalled connection sends nothing more
+# until the timeout. The thresholds' arithmetic is chimney_sock_sample's.
+echo 1 > $K/min_segs
+echo 1 > $K/drop_permille
 echo 20 > $K/sample_ms
-tc qdisc add dev cs0 root netem loss 20%
-chimney-sock sampled 10.77.0.2 7000 cs0 high_drop_rate 1048576
-tc qdisc del dev cs0 root
+ip route add 10.77.0.2/32 dev cs0 rto_min 1s
+chimney-sock sampled 10.77.0.2 7000 cs0 high_drop_rate 1048576 \
+	"tc qdisc add dev cs0 root netem loss 20%" "tc qdisc del dev cs0 root"
+ip route del 10.77.0.2/32 dev cs0
+echo 16 > $K/min_segs
 echo 100 > $K/sample_ms
 echo 250 > $K/drop_permille
 [ "$(stat $K/stats sock_high_drop_rate)" = 1 ] || fail sock_high_drop_rate
-# Half of what the peer sends overtakes the rest: Retrieve(HighOutOfOrder).
+# Half of what the peer sends overtakes the rest once the connection is
+# offloaded: Retrieve(HighOutOfOrder).
 echo 100 > $K/ooo_permille
-tc -n cspeer qdisc add dev cs1 root netem delay 5ms reorder 50%
-chimney-sock sampled 10.77.0.2 7000 cs0 high_out_of_order_packets 1048576
-tc -n cspeer qdisc del dev cs1 root
+chimney-sock sampled 10.77.0.2 7000 cs0 high_out_of_order_packets 1048576 \
+	"tc -n cspeer qdisc add dev cs1 root netem delay 5ms reorder 50%" \
+	"tc -n cspeer qdisc del dev cs1 root"
 echo 250 > $K/ooo_permille
 echo 64 > $K/min_segs
 [ "$(stat $K/stats sock_high_out_of_order)" = 1 ] || fail sock_high_out_of_order
