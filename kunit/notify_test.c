@@ -2,7 +2,9 @@
 /*
  * Device events with real net devices: attach by pattern, up and down,
  * MTU and hardware-address changes, rename, unregister with live
- * connections, and local address removal (IPv4 and IPv6).
+ * connections, and local address removal (IPv4 and IPv6); a socket
+ * target's link, and which of its sockets an address removal concerns
+ * (the sockets themselves are scripts/vmtests/55-sock-link.sh's).
  */
 
 #include <kunit/test.h>
@@ -18,6 +20,7 @@
 #include "host.h"
 #include "notify.h"
 #include "offload.h"
+#include "sock_target.h"
 #include "stack.h"
 #include "target.h"
 #include "util.h"
@@ -304,6 +307,81 @@ static void chimney_notify_inet6_addr(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
 }
 
+/* A socket device's link: UPLOAD_ALL down, OFFLOAD_RESUME up, as a NIC's. */
+static void chimney_notify_sock_link(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "ctnfy%d");
+	struct chimney_device *cdev;
+	int err;
+
+	KUNIT_ASSERT_EQ(test, chimney_device_attach_sock(dev), 0);
+	cdev = ct_find(dev);
+	KUNIT_ASSERT_NOT_NULL(test, cdev);
+	rtnl_lock();
+	err = dev_set_mtu(dev, 1400);
+	dev_close(dev);
+	rtnl_unlock();
+	KUNIT_ASSERT_EQ(test, err, 0);
+	ct_settle(cdev);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->upload_all), 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cdev->host->blocked), -ENETDOWN);
+	/* No socket offloaded: nothing to invalidate. */
+	KUNIT_EXPECT_EQ(test, cdev->sock->invalidations, 0ULL);
+	rtnl_lock();
+	KUNIT_EXPECT_EQ(test, dev_open(dev, NULL), 0);
+	rtnl_unlock();
+	ct_settle(cdev);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->resume), 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cdev->host->blocked), 0);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+
+	/* Attached while down: nothing to upload, RESUME once up. */
+	rtnl_lock();
+	dev_close(dev);
+	rtnl_unlock();
+	KUNIT_ASSERT_EQ(test, chimney_device_attach_sock(dev), 0);
+	cdev = ct_find(dev);
+	KUNIT_ASSERT_NOT_NULL(test, cdev);
+	ct_settle(cdev);
+	rtnl_lock();
+	KUNIT_EXPECT_EQ(test, dev_open(dev, NULL), 0);
+	rtnl_unlock();
+	ct_settle(cdev);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->upload_all), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cdev->host->resume), 1);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
+}
+
+/* Which socket-backed connections a local address removal concerns. */
+static void chimney_notify_sock_uses_addr(struct kunit *test)
+{
+	union chimney_addr a4 = { .ip = htonl(0x0a000001) };
+	union chimney_addr other = { .ip = htonl(0x0a000009) };
+	union chimney_addr a6 = { }, mapped = { };
+	struct chimney_tuple t4, t6 = { .family = AF_INET6 };
+
+	ct_tuple4(&t4, 0x0a000001, 100, 0x0a000002, 80);
+	t6.saddr.in6.s6_addr[0] = 0x20;
+	t6.saddr.in6.s6_addr[15] = 1;
+	a6.in6 = t6.saddr.in6;
+	KUNIT_EXPECT_TRUE(test, chimney_sock_uses_addr(&t4, AF_INET, &a4));
+	KUNIT_EXPECT_FALSE(test, chimney_sock_uses_addr(&t4, AF_INET, &other));
+	KUNIT_EXPECT_TRUE(test, chimney_sock_uses_addr(&t6, AF_INET6, &a6));
+	/* A device-wide change concerns every one. */
+	KUNIT_EXPECT_TRUE(test, chimney_sock_uses_addr(&t4, AF_INET, NULL));
+	KUNIT_EXPECT_TRUE(test, chimney_sock_uses_addr(&t6, AF_INET6, NULL));
+	/* The other family never, whatever the bytes say. */
+	KUNIT_EXPECT_FALSE(test, chimney_sock_uses_addr(&t4, AF_INET6, &a6));
+	t6.saddr.in6.s6_addr32[0] = a4.ip;
+	KUNIT_EXPECT_FALSE(test, chimney_sock_uses_addr(&t6, AF_INET, &a4));
+	/*
+	 * A v4-mapped socket's tuple is IPv4 (chimney_sock_tuple()): its
+	 * IPv4 address going concerns it, an IPv6 ::ffff:a.b.c.d cannot.
+	 */
+	ipv6_addr_set_v4mapped(a4.ip, &mapped.in6);
+	KUNIT_EXPECT_FALSE(test, chimney_sock_uses_addr(&t4, AF_INET6, &mapped));
+}
+
 static struct kunit_case chimney_notify_cases[] = {
 	KUNIT_CASE(chimney_notify_attach_on_register),
 	KUNIT_CASE(chimney_notify_preexisting),
@@ -315,6 +393,8 @@ static struct kunit_case chimney_notify_cases[] = {
 	KUNIT_CASE(chimney_notify_netns_move),
 	KUNIT_CASE(chimney_notify_inet_addr),
 	KUNIT_CASE(chimney_notify_inet6_addr),
+	KUNIT_CASE(chimney_notify_sock_link),
+	KUNIT_CASE(chimney_notify_sock_uses_addr),
 	{}
 };
 

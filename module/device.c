@@ -145,6 +145,7 @@ int chimney_device_attach_sock(struct net_device *dev)
 {
 	return __chimney_device_attach(dev, 0);
 }
+EXPORT_SYMBOL_IF_KUNIT(chimney_device_attach_sock);
 
 /*
  * NDIS_STATUS_UPLOAD_ALL: the target asks the host to upload everything.

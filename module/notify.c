@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Device events drive the fake targets, as a NIC's link and configuration
- * do on Windows (spec section e: UPLOAD_ALL and invalidation).
+ * Device events drive the offload targets, the fake one and the socket
+ * target alike, as a NIC's link and configuration do on Windows (spec
+ * section e: UPLOAD_ALL and invalidation).
  *
  * What runs where: the notifier callbacks run under RTNL (the IPv6 address
  * chain even in atomic context), so they only record the event, with a
@@ -28,6 +29,7 @@
 #include "device.h"
 #include "notify.h"
 #include "offload.h"
+#include "sock_target.h"
 #include "stack.h"
 #include "target.h"
 
@@ -157,6 +159,25 @@ MODULE_PARM_DESC(devices,
 module_param_named(capacity, chimney_capacity, uint, 0444);
 MODULE_PARM_DESC(capacity, "offload capacity of each attached device");
 
+/* The device's link, to whichever target it carries. */
+static void chimney_devev_link(struct chimney_device *cdev, bool up)
+{
+	if (cdev->target)
+		chimney_target_set_link(cdev->target, up);
+	else
+		chimney_sock_target_set_link(cdev->sock, up);
+}
+
+/* Invalidation (@addr removed, or the whole device if NULL), likewise. */
+static void chimney_devev_invalidate(struct chimney_device *cdev, u16 family,
+				     const union chimney_addr *addr)
+{
+	if (cdev->target)
+		chimney_target_invalidate(cdev->target, family, addr);
+	else
+		chimney_sock_target_invalidate(cdev->sock, family, addr);
+}
+
 static void chimney_devev_work(struct work_struct *work)
 {
 	struct chimney_devev *ev = container_of(work, struct chimney_devev,
@@ -187,12 +208,9 @@ static void chimney_devev_work(struct work_struct *work)
 	cdev = chimney_device_find(dev);
 	if (!cdev)
 		goto unlock;
-	/* The socket target follows its sockets, not the link (yet). */
-	if (!cdev->target && ev->kind != CHIMNEY_DEVEV_RENAME)
-		goto unlock;
 	switch (ev->kind) {
 	case CHIMNEY_DEVEV_UP:
-		chimney_target_set_link(cdev->target, true);
+		chimney_devev_link(cdev, true);
 		break;
 	case CHIMNEY_DEVEV_DOWN:
 		/*
@@ -201,13 +219,13 @@ static void chimney_devev_work(struct work_struct *work)
 		 * an initiate the target completes late must not hold up the
 		 * events queued behind this one.
 		 */
-		chimney_target_set_link(cdev->target, false);
+		chimney_devev_link(cdev, false);
 		break;
 	case CHIMNEY_DEVEV_INVALIDATE:
-		chimney_target_invalidate(cdev->target, 0, NULL);
+		chimney_devev_invalidate(cdev, 0, NULL);
 		break;
 	case CHIMNEY_DEVEV_INVALIDATE_ADDR:
-		chimney_target_invalidate(cdev->target, ev->family, &ev->addr);
+		chimney_devev_invalidate(cdev, ev->family, &ev->addr);
 		break;
 	case CHIMNEY_DEVEV_RENAME:
 		chimney_debugfs_device_rename(cdev);

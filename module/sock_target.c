@@ -22,6 +22,12 @@
  * restore the callbacks, so the connection keeps running and no byte is
  * lost, duplicated or reordered across any number of cycles.
  *
+ * The device's own events (notify.c) reach it as they reach the fake
+ * target, a NIC's: its link going down raises UPLOAD_ALL and refuses
+ * initiates until it is up again (OFFLOAD_RESUME); an MTU or
+ * hardware-address change, or a local address removed, raises
+ * Retrieve(InvalidState) on the offloaded sockets it concerns.
+ *
  * Events are recorded and raised inside the callbacks (softirq with the
  * socket spinlock held, or process context from release_sock()) under the
  * context's lock, which the terminate takes before it restores the
@@ -35,6 +41,7 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 #include <net/inet_connection_sock.h>
+#include <net/ipv6.h>
 #include <net/tcp.h>
 
 #include "backlog.h"
@@ -330,6 +337,9 @@ static int chimney_sock_target_initiate(struct chimney_layer *layer,
 		chimney_sock_count(st, &st->refused);
 		return -EOPNOTSUPP;
 	}
+	/* A NIC without link (set under chimney_devices_lock, held here). */
+	if (!st->link_up)
+		return -ENETDOWN;
 	err = xa_insert(&chimney_sock_conns, info->id, cs, GFP_KERNEL);
 	if (err)
 		return err;
@@ -338,10 +348,12 @@ static int chimney_sock_target_initiate(struct chimney_layer *layer,
 	cs->st = st;
 	cs->upper = upper;
 	cs->id = info->id;
+	cs->tuple = info->tuple;
 	cs->state = CHIMNEY_SOCK_OFFLOADED;
 	cs->rx_closed = false;
 	cs->aborted = false;
 	cs->timed_out = false;
+	cs->invalidated = false;
 	/* Urgent data of an earlier offload is not news. */
 	cs->urgent = READ_ONCE(tcp_sk(cs->sk)->urg_data) & TCP_URG_VALID;
 	/* The rates' windows start at the offload, with nothing lost before. */
@@ -596,6 +608,107 @@ s64 chimney_sock_target_get_knob(struct chimney_sock_target *st,
 	return value;
 }
 
+/**
+ * chimney_sock_uses_addr() - does a connection use a local address
+ * @t: the connection's 4-tuple (a v4-mapped IPv6 socket's is IPv4)
+ * @family: AF_INET or AF_INET6, the family of @addr
+ * @addr: the local address; NULL matches every connection
+ *
+ * Return: true if @addr is @t's local address.
+ */
+bool chimney_sock_uses_addr(const struct chimney_tuple *t, u16 family,
+			    const union chimney_addr *addr)
+{
+	if (!addr)
+		return true;
+	if (t->family != family)
+		return false;
+	if (family == AF_INET)
+		return t->saddr.ip == addr->ip;
+	return ipv6_addr_equal(&t->saddr.in6, &addr->in6);
+}
+EXPORT_SYMBOL_IF_KUNIT(chimney_sock_uses_addr);
+
+/**
+ * chimney_sock_target_invalidate() - a state the sockets depend on changed
+ * @st: the socket target
+ * @family: the family of @addr
+ * @addr: a local address removed from the device; NULL for a change of
+ *	the device itself (MTU, hardware address)
+ *
+ * Retrieve(InvalidState), mandatory, on each socket offloaded on @st that
+ * uses @addr (every one if NULL): once per offload, and none once an
+ * Abort or a timeout was raised or the socket was destroyed (the host is
+ * uploading it already). The host uploads them; each goes on as plain
+ * Linux TCP. Process context, under chimney_devices_lock, which every
+ * socket offload holds: no initiate is halfway, so an offloaded socket
+ * seen here may be raised on.
+ *
+ * The walk is by id through the listing's xarray, not st->conns, which the
+ * sampler takes aside while it looks: a reference on each entry taken
+ * under RCU (the offload's keeps it until its id is erased), one socket
+ * per BH-disabled section, and whether it is still offloaded on @st is
+ * read under its lock.
+ *
+ * Return: the number of sockets the Retrieve was raised on.
+ */
+unsigned int chimney_sock_target_invalidate(struct chimney_sock_target *st,
+					    u16 family,
+					    const union chimney_addr *addr)
+{
+	struct chimney_sock *cs;
+	unsigned long id;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&chimney_devices_lock);
+	rcu_read_lock();
+	xa_for_each(&chimney_sock_conns, id, cs) {
+		if (!refcount_inc_not_zero(&cs->ref))
+			continue;
+		rcu_read_unlock();
+
+		spin_lock_bh(&cs->lock);
+		if (cs->st == st && cs->state == CHIMNEY_SOCK_OFFLOADED &&
+		    cs->sk && !cs->aborted && !cs->timed_out &&
+		    !cs->invalidated &&
+		    chimney_sock_uses_addr(&cs->tuple, family, addr)) {
+			cs->invalidated = true;
+			if (!chimney_sock_raise(cs, CHIMNEY_EVENT_RETRIEVE,
+						CHIMNEY_UPLOAD_INVALID_STATE,
+						&st->invalidations))
+				n++;
+		}
+		spin_unlock_bh(&cs->lock);
+		chimney_sock_put(cs);
+		cond_resched();
+		rcu_read_lock();
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/**
+ * chimney_sock_target_set_link() - the device's link went up or down
+ * @st: the socket target
+ * @up: the new link state (administrative: a carrier loss is the path's,
+ *	and TCP's retransmission timeout reports it)
+ *
+ * As a NIC: down raises UPLOAD_ALL (the host uploads every offloaded
+ * socket, each going on as plain Linux TCP) and initiates are refused with
+ * -ENETDOWN until up raises OFFLOAD_RESUME. The state it already has
+ * raises nothing. Process context, under chimney_devices_lock, which
+ * orders the indications.
+ */
+void chimney_sock_target_set_link(struct chimney_sock_target *st, bool up)
+{
+	lockdep_assert_held(&chimney_devices_lock);
+	if (st->link_up == up)
+		return;
+	st->link_up = up;
+	chimney_indicate_status(&st->layer, up ? CHIMNEY_STATUS_OFFLOAD_RESUME :
+					     CHIMNEY_STATUS_UPLOAD_ALL);
+}
+
 static const struct chimney_layer_ops chimney_sock_target_ops = {
 	.initiate = chimney_sock_target_initiate,
 	.terminate = chimney_sock_target_terminate,
@@ -772,6 +885,7 @@ void chimney_sock_target_stats_show(struct seq_file *m,
 				    struct chimney_sock_target *st)
 {
 	u64 disconnects, aborts, urgents, timeouts, rtos, closed, refused;
+	u64 invalidations;
 	u64 samples, backlogs, idle, drops, ooo;
 	unsigned int live;
 
@@ -789,6 +903,7 @@ void chimney_sock_target_stats_show(struct seq_file *m,
 	rtos = st->rtos;
 	closed = st->closed;
 	refused = st->refused;
+	invalidations = st->invalidations;
 	spin_unlock_bh(&st->lock);
 	seq_printf(m, "target_connections %u\n", live);
 	seq_printf(m, "sock_disconnects %llu\nsock_aborts %llu\n", disconnects,
@@ -796,6 +911,7 @@ void chimney_sock_target_stats_show(struct seq_file *m,
 	seq_printf(m, "sock_urgent %llu\nsock_timeouts %llu\nsock_rtos %llu\n",
 		   urgents, timeouts, rtos);
 	seq_printf(m, "sock_closed %llu\n", closed);
+	seq_printf(m, "sock_invalidated %llu\n", invalidations);
 	seq_printf(m, "sock_refused %llu\n", refused);
 	seq_printf(m, "sock_samples %llu\nsock_backlogs %llu\n", samples,
 		   backlogs);
@@ -817,6 +933,8 @@ struct chimney_sock_target *chimney_sock_target_create(struct net_device *dev)
 	INIT_LIST_HEAD(&st->conns);
 	chimney_sock_knobs_init(&st->knobs);
 	INIT_DELAYED_WORK(&st->sample_work, chimney_sock_sample_work);
+	/* Up and down follow (notify.c); attached while down, nothing to upload. */
+	st->link_up = netif_running(dev);
 	st->layer.name = "chimney_sock_target";
 	st->layer.ops = &chimney_sock_target_ops;
 	err = chimney_layer_register(dev, &st->layer, CHIMNEY_LAYER_TARGET);

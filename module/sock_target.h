@@ -36,11 +36,13 @@ struct chimney_sock {
 	struct chimney_sock_target *st;	/* while offloaded */
 	struct chimney_offload_handle *upper;
 	u64 id;				/* the connection's, while offloaded */
+	struct chimney_tuple tuple;	/* its 4-tuple, while offloaded */
 	enum chimney_sock_state state;
 	bool rx_closed;			/* Disconnect raised on this offload */
 	bool aborted;			/* Abort raised */
 	bool urgent;			/* Retrieve(ReceivedUrgentData) raised */
 	bool timed_out;			/* Retrieve(TimeoutExpiration) raised */
+	bool invalidated;		/* Retrieve(InvalidState) raised */
 	bool fin_polling;		/* fin_work queued: FIN in, data unread */
 	u8 wrapped;			/* CHIMNEY_SOCK_CB_*: ours in the socket */
 	/* The sampler's, reset by each initiate. */
@@ -68,6 +70,7 @@ struct chimney_sock_target {
 	struct mutex offload_lock;
 	struct chimney_sock *pending;
 	struct task_struct *pending_task;
+	bool link_up;			/* the device's; chimney_devices_lock */
 	spinlock_t lock;		/* the counters, @conns, @knobs */
 	unsigned int nr_conns;
 	struct list_head conns;		/* chimney_sock.node, offloaded */
@@ -83,6 +86,7 @@ struct chimney_sock_target {
 	u64 timeouts;			/* a TCP timer gave up */
 	u64 rtos;			/* retransmission timeouts (TCP_CA_Loss) */
 	u64 closed;			/* sockets destroyed while offloaded */
+	u64 invalidations;		/* Retrieve(InvalidState) raised */
 	u64 refused;			/* initiates with no socket behind them */
 };
 
@@ -104,6 +108,12 @@ int chimney_sock_target_set_knob(struct chimney_sock_target *st,
 				 enum chimney_sock_knob knob, s64 value);
 s64 chimney_sock_target_get_knob(struct chimney_sock_target *st,
 				 enum chimney_sock_knob knob);
+void chimney_sock_target_set_link(struct chimney_sock_target *st, bool up);
+unsigned int chimney_sock_target_invalidate(struct chimney_sock_target *st,
+					    u16 family,
+					    const union chimney_addr *addr);
+bool chimney_sock_uses_addr(const struct chimney_tuple *t, u16 family,
+			    const union chimney_addr *addr);
 
 int chimney_sock_target_init(void);
 void chimney_sock_target_exit(void);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * chimney-sock: the VM-side program of the socket target's test
- * (scripts/vmtests/50-sock.sh). Static, for the busybox initramfs.
+ * chimney-sock: the VM-side program of the socket target's tests
+ * (scripts/vmtests/50-sock.sh, 55-sock-link.sh). Static, for the busybox
+ * initramfs.
  *
  *   chimney-sock server PORT          the peer: serves one request per
  *                                     connection until "quit"
@@ -27,6 +28,22 @@
  *   chimney-sock pin IP PORT CMD      CMD (must exit 0) runs while the
  *                                     socket holds the ULP, offloaded,
  *                                     then uploaded; the socket closes
+ *   chimney-sock addr IP4 IP6 PORT DEV FENCE DEL ADD
+ *                                     DEL removes the local IPv4 address:
+ *                                     the IPv4 and v4-mapped connections
+ *                                     get Retrieve(InvalidState), the IPv6
+ *                                     one stays offloaded; ADD puts it back,
+ *                                     every stream checked byte for byte
+ *   chimney-sock mtu IP4 IP6 PORT DEV FENCE SET RESTORE
+ *                                     each MTU change: Retrieve
+ *                                     (InvalidState) on both connections
+ *                                     (again once offloaded again)
+ *   chimney-sock down IP4 IP6 PORT DEV FENCE DOWN UP
+ *                                     the link down: UPLOAD_ALL, offloads
+ *                                     refused; up: OFFLOAD_RESUME, offloaded
+ *                                     again; no event raised
+ *                                     (FENCE: a device attached with the
+ *                                     fake target, see fence())
  *   chimney-sock sampled IP PORT DEV REASON BYTES [IMPAIR REPAIR]
  *                                     (BYTES 0: idle) offloaded once (then
  *                                     IMPAIR degrades the path, REPAIR
@@ -331,7 +348,12 @@ static void endpoint(const struct sockaddr_storage *ss, char *buf, size_t size)
 	const struct sockaddr_in *s4 = (const void *)ss;
 	char a[INET6_ADDRSTRLEN];
 
-	if (ss->ss_family == AF_INET6)
+	/* A v4-mapped IPv6 socket's connection is IPv4 to chimney. */
+	if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		snprintf(buf, size, "%s:%u",
+			 inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], a, sizeof(a)),
+			 ntohs(s6->sin6_port));
+	else if (ss->ss_family == AF_INET6)
 		snprintf(buf, size, "[%s]:%u",
 			 inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a)),
 			 ntohs(s6->sin6_port));
@@ -985,6 +1007,280 @@ static int pin(const char *ip, int port, const char *refused)
 	return 0;
 }
 
+/* --- the device's events (scripts/vmtests/55-sock-link.sh) ---------------- */
+
+static void run(const char *cmd)
+{
+	if (system(cmd))
+		fail("'%s' failed", cmd);
+}
+
+/*
+ * Every device event seen so far has been handled: chimney handles them
+ * in order, one at a time, and @fdev going up or down is one more. @fdev
+ * is attached with the fake target, whose target_link follows its link.
+ */
+static void fence(const char *fdev)
+{
+	long long up = dev_stat(fdev, "target_link");
+	char cmd[96];
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "ip link set %s %s", fdev, up ? "down" : "up");
+	run(cmd);
+	for (i = 0; i < 200 && dev_stat(fdev, "target_link") == up; i++)
+		msleep(100);
+	if (dev_stat(fdev, "target_link") == up)
+		fail("%s's link event was not handled", fdev);
+}
+
+/* What the host saw; each moves by what the test expects, no more. */
+enum {
+	C_RETRIEVE, C_INVALID, C_UPLOAD_ALL, C_RESUME,
+	C_DISCONNECT, C_ABORT, C_PAUSE, C_TERMINATE_ERRORS, NR_C
+};
+
+static const char * const host_counters[NR_C] = {
+	[C_RETRIEVE] = "host_event_retrieve",
+	[C_INVALID] = "host_reason_invalid_state",
+	[C_UPLOAD_ALL] = "host_upload_all",
+	[C_RESUME] = "host_resume",
+	[C_DISCONNECT] = "host_event_disconnect",
+	[C_ABORT] = "host_event_abort",
+	[C_PAUSE] = "host_pause",
+	[C_TERMINATE_ERRORS] = "host_terminate_errors",
+};
+
+static void snap(const char *dev, long long *c)
+{
+	int i;
+
+	for (i = 0; i < NR_C; i++)
+		c[i] = dev_stat(dev, host_counters[i]);
+}
+
+/*
+ * Since @before: @inv Retrieve(InvalidState) and no other Retrieve,
+ * Disconnect or Abort; @ua UPLOAD_ALL and @res OFFLOAD_RESUME.
+ */
+static void expect_moved(const char *dev, const long long *before, int inv,
+			 int ua, int res)
+{
+	long long want[NR_C], now;
+	int i;
+
+	memcpy(want, before, sizeof(want));
+	want[C_RETRIEVE] += inv;
+	want[C_INVALID] += inv;
+	want[C_UPLOAD_ALL] += ua;
+	want[C_RESUME] += res;
+	for (i = 0; i < NR_C; i++) {
+		now = dev_stat(dev, host_counters[i]);
+		if (now != want[i])
+			fail("%s went from %lld to %lld, expected %lld",
+			     host_counters[i], before[i], now, want[i]);
+	}
+}
+
+/* A connection streaming through the server, and how far it got. */
+struct conn {
+	int fd;
+	struct tuple t;
+	uint64_t pos;
+	uint64_t bytes;
+};
+
+/*
+ * The server serves one connection at a time: a connection's data flows
+ * once those opened before it have ended.
+ */
+static void conn_open(struct conn *c, const char *ip, int port,
+		      uint64_t bytes)
+{
+	c->fd = do_connect(ip, port);
+	dprintf(c->fd, "stream %llu\n", (unsigned long long)bytes);
+	get_tuple(c->fd, &c->t);
+	c->pos = 0;
+	c->bytes = bytes;
+}
+
+static void conn_echo(struct conn *c, uint64_t n)
+{
+	echo_range(c->fd, c->pos, c->pos + n);
+	c->pos += n;
+}
+
+/* The rest of the stream, the server's verdict; uploaded, so its FIN raises nothing. */
+static void conn_end(struct conn *c)
+{
+	conn_echo(c, c->bytes - c->pos);
+	expect_verdict(c->fd, c->bytes);
+	close(c->fd);
+}
+
+static void offload_again(const struct tuple *t)
+{
+	int err = chimney_cmd("sock_offload src=%s dst=%s\n", t->src, t->dst);
+
+	if (err)
+		fail("sock_offload %s: %s", t->src, strerror(err));
+	expect_listed(t, "sock:established");
+}
+
+static void upload_now(const struct tuple *t)
+{
+	int err = chimney_cmd("sock_upload src=%s dst=%s\n", t->src, t->dst);
+
+	if (err)
+		fail("sock_upload %s: %s", t->src, strerror(err));
+	if (listed(t, NULL, 0))
+		fail("%s still listed after sock_upload", t->src);
+}
+
+static int addr_gone(const char *ip4, const char *ip6, int port,
+		     const char *dev, const char *fdev, const char *del,
+		     const char *add)
+{
+	long long before[NR_C];
+	struct conn c4, cm, c6;
+	char mapped[64];
+
+	who = "addr";
+	snprintf(mapped, sizeof(mapped), "::ffff:%s", ip4);
+	conn_open(&c4, ip4, port, 2 * CHUNK);
+	conn_open(&cm, mapped, port, 2 * CHUNK);
+	conn_open(&c6, ip6, port, 2 * CHUNK);
+	snap(dev, before);
+	offload_ulp(c4.fd, &c4.t);
+	offload_ulp(cm.fd, &cm.t);
+	offload_ulp(c6.fd, &c6.t);
+	run(del);
+	/* The IPv4 connection and the v4-mapped one use the address. */
+	wait_stat(dev, host_counters[C_INVALID], before[C_INVALID] + 2);
+	wait_unlisted(&c4.t);
+	wait_unlisted(&cm.t);
+	fence(fdev);
+	expect_listed(&c6.t, "sock:established");
+	expect_moved(dev, before, 2, 0, 0);
+	run(add);
+	/* Plain Linux TCP again, the IPv4 ones carry on. */
+	conn_end(&c4);
+	conn_end(&cm);
+	/* Still offloaded, the IPv6 one too, until uploaded. */
+	conn_echo(&c6, CHUNK);
+	expect_listed(&c6.t, "sock:established");
+	upload_now(&c6.t);
+	conn_end(&c6);
+	/* An address added raises nothing. */
+	fence(fdev);
+	expect_moved(dev, before, 2, 0, 0);
+	printf("addr: ok, IPv4 and v4-mapped invalidated, IPv6 kept\n");
+	return 0;
+}
+
+static int mtu(const char *ip4, const char *ip6, int port, const char *dev,
+	       const char *fdev, const char *set, const char *restore)
+{
+	long long before[NR_C];
+	struct conn c4, c6;
+
+	who = "mtu";
+	conn_open(&c4, ip4, port, 3 * CHUNK);
+	conn_open(&c6, ip6, port, 2 * CHUNK);
+	snap(dev, before);
+	offload_ulp(c4.fd, &c4.t);
+	offload_ulp(c6.fd, &c6.t);
+	run(set);
+	wait_stat(dev, host_counters[C_INVALID], before[C_INVALID] + 2);
+	wait_unlisted(&c4.t);
+	wait_unlisted(&c6.t);
+	fence(fdev);
+	expect_moved(dev, before, 2, 0, 0);
+	/* Uploaded, at the new MTU. */
+	conn_echo(&c4, CHUNK);
+	/* Offloaded again: invalidated again by the next change. */
+	offload_again(&c4.t);
+	offload_again(&c6.t);
+	run(restore);
+	wait_stat(dev, host_counters[C_INVALID], before[C_INVALID] + 4);
+	wait_unlisted(&c4.t);
+	wait_unlisted(&c6.t);
+	fence(fdev);
+	expect_moved(dev, before, 4, 0, 0);
+	conn_end(&c4);
+	conn_end(&c6);
+	printf("mtu: ok, both invalidated at each change\n");
+	return 0;
+}
+
+/*
+ * While down, a connection's route is gone with the device's: sock_offload
+ * fails EHOSTUNREACH before the host is asked (it would refuse ENETDOWN
+ * until the RESUME, and the socket target too).
+ */
+static void refused_down(const struct tuple *t)
+{
+	int err = chimney_cmd("sock_offload src=%s dst=%s\n", t->src, t->dst);
+
+	if (!err)
+		fail("sock_offload %s accepted with the link down", t->src);
+	if (err != EHOSTUNREACH && err != ENETDOWN)
+		fail("sock_offload %s with the link down: %s", t->src,
+		     strerror(err));
+	if (listed(t, NULL, 0))
+		fail("%s listed with the link down", t->src);
+	printf("down: sock_offload %s refused: %s\n", t->src, strerror(err));
+}
+
+static int down(const char *ip4, const char *ip6, int port, const char *dev,
+		const char *fdev, const char *down_cmd, const char *up_cmd)
+{
+	long long before[NR_C];
+	struct conn c4, c6;
+
+	who = "down";
+	conn_open(&c4, ip4, port, 3 * CHUNK);
+	conn_open(&c6, ip6, port, 3 * CHUNK);
+	snap(dev, before);
+	offload_ulp(c4.fd, &c4.t);
+	offload_ulp(c6.fd, &c6.t);
+	run(down_cmd);
+	wait_stat(dev, host_counters[C_UPLOAD_ALL], before[C_UPLOAD_ALL] + 1);
+	wait_unlisted(&c4.t);
+	wait_unlisted(&c6.t);
+	fence(fdev);
+	if (dev_stat(dev, "host_paused") != 1)
+		fail("host_paused %lld with the link down",
+		     dev_stat(dev, "host_paused"));
+	expect_moved(dev, before, 0, 1, 0);
+	refused_down(&c4.t);
+	refused_down(&c6.t);
+	run(up_cmd);
+	wait_stat(dev, host_counters[C_RESUME], before[C_RESUME] + 1);
+	fence(fdev);
+	if (dev_stat(dev, "host_paused") != 0)
+		fail("host_paused %lld with the link up",
+		     dev_stat(dev, "host_paused"));
+	/*
+	 * Each connection shows its path is back (routes, neighbours) while
+	 * uploaded, then is offloaded again: no retransmission timeout
+	 * while offloaded.
+	 */
+	conn_echo(&c4, CHUNK);
+	offload_again(&c4.t);
+	conn_echo(&c4, CHUNK);
+	upload_now(&c4.t);
+	conn_end(&c4);
+	conn_echo(&c6, CHUNK);
+	offload_again(&c6.t);
+	conn_echo(&c6, CHUNK);
+	upload_now(&c6.t);
+	conn_end(&c6);
+	expect_moved(dev, before, 0, 1, 1);
+	printf("down: ok, uploaded, refused, offloaded again\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1010,6 +1306,15 @@ int main(int argc, char **argv)
 			       argc == 9 ? argv[8] : NULL);
 	if (argc == 6 && !strcmp(argv[1], "keepalive"))
 		return keepalive(argv[2], atoi(argv[3]), argv[4], argv[5]);
+	if (argc == 9 && !strcmp(argv[1], "addr"))
+		return addr_gone(argv[2], argv[3], atoi(argv[4]), argv[5],
+				 argv[6], argv[7], argv[8]);
+	if (argc == 9 && !strcmp(argv[1], "mtu"))
+		return mtu(argv[2], argv[3], atoi(argv[4]), argv[5], argv[6],
+			   argv[7], argv[8]);
+	if (argc == 9 && !strcmp(argv[1], "down"))
+		return down(argv[2], argv[3], atoi(argv[4]), argv[5], argv[6],
+			    argv[7], argv[8]);
 	if (argc == 5 && !strcmp(argv[1], "diag"))
 		return diag(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "pin"))
