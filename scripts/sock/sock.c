@@ -25,6 +25,13 @@
  *                                     CMD cuts the path of an idle
  *                                     connection; keepalive gives up:
  *                                     Retrieve(TimeoutExpiration)
+ *   chimney-sock echo-server PORT     the churn's peer: echoes every
+ *                                     connection, many at once
+ *   chimney-sock churn IP PORT DEV SECONDS WORKERS [SEED]
+ *                                     WORKERS processes offload, use and
+ *                                     end sockets five ways while DEV is
+ *                                     detached and attached, its knobs
+ *                                     written and every file read
  *   chimney-sock pin IP PORT CMD      CMD (must exit 0) runs while the
  *                                     socket holds the ULP, offloaded,
  *                                     then uploaded; the socket closes
@@ -72,7 +79,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1281,6 +1290,325 @@ static int down(const char *ip4, const char *ip6, int port, const char *dev,
 	return 0;
 }
 
+/* --- churn: many sockets at once -------------------------------------------- */
+
+/* The churn's peer: every connection echoed, each by a process of its own. */
+static int echo_server(int port)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	int one = 1, zero = 0, ls, fd;
+	char buf[CHUNK];
+	ssize_t n;
+
+	who = "echo-server";
+	signal(SIGCHLD, SIG_IGN);	/* no zombies */
+	ls = socket(AF_INET6, SOCK_STREAM, 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (ls < 0 || bind(ls, (void *)&a, sizeof(a)) || listen(ls, 64))
+		fail("listen on %d: %s", port, strerror(errno));
+	printf("echo-server: listening on %d\n", port);
+	fflush(stdout);
+	for (;;) {
+		fd = accept(ls, NULL, NULL);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			fail("accept: %s", strerror(errno));
+		}
+		if (fork() == 0) {
+			close(ls);
+			/* Until EOF or a reset; then our FIN (or nothing). */
+			while ((n = read(fd, buf, sizeof(buf))) > 0)
+				if (write(fd, buf, n) != n)
+					break;
+			_exit(0);
+		}
+		close(fd);
+	}
+}
+
+/*
+ * What the churn tolerates from an offload: the device detached meanwhile;
+ * for a socket offloaded before, an upload still under way (the host's own,
+ * or a detach's).
+ */
+static int churn_offload_ok(int err)
+{
+	return !err || err == ENODEV;
+}
+
+static int churn_reoffload_ok(int err)
+{
+	return churn_offload_ok(err) || err == EALREADY;
+}
+
+/* @n bytes from @pos to the echo server and back, checked. */
+static void churn_echo(int fd, uint64_t pos, size_t n)
+{
+	unsigned char out[CHUNK], in[CHUNK];
+	size_t i;
+
+	if (n > CHUNK)
+		n = CHUNK;
+	for (i = 0; i < n; i++)
+		out[i] = pattern(pos + i, 3);
+	write_all(fd, out, n);
+	read_all(fd, in, n);
+	if (memcmp(in, out, n))
+		fail("echo of %zu bytes at %llu came back changed", n,
+		     (unsigned long long)pos);
+}
+
+/*
+ * Uploaded by the command: or already, or being uploaded, by a detach or
+ * the host's own.
+ */
+static void churn_upload(const struct tuple *t)
+{
+	int err = chimney_cmd("sock_upload src=%s dst=%s\n", t->src, t->dst);
+
+	if (err && err != ENOENT && err != EALREADY)
+		fail("sock_upload %s %s: %s", t->src, t->dst, strerror(err));
+}
+
+/* One socket's life, chosen by @r; returns the bytes it echoed. */
+static uint64_t churn_one(const char *ip, int port, unsigned int r)
+{
+	struct linger lg = { 1, 0 };
+	uint64_t pos = 0;
+	struct tuple t;
+	int fd, err, i;
+	char c;
+
+	fd = do_connect(ip, port);
+	get_tuple(fd, &t);
+	switch (r % 5) {
+	case 0:		/* offloaded, echoed, uploaded, echoed, closed */
+		err = set_ulp(fd);
+		if (!churn_offload_ok(err))
+			fail("TCP_ULP: %s", strerror(err));
+		churn_echo(fd, pos, 1 + r % CHUNK);
+		pos += 1 + r % CHUNK;
+		churn_upload(&t);
+		churn_echo(fd, pos, CHUNK);
+		pos += CHUNK;
+		break;
+	case 1:		/* closed while offloaded: Retrieve(UploadRequested) */
+		err = set_ulp(fd);
+		if (!churn_offload_ok(err))
+			fail("TCP_ULP: %s", strerror(err));
+		break;
+	case 2:		/* reset by us while offloaded */
+		err = set_ulp(fd);
+		if (!churn_offload_ok(err))
+			fail("TCP_ULP: %s", strerror(err));
+		churn_echo(fd, pos, 100);
+		pos += 100;
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		break;
+	case 3:		/* by command; the peer's FIN after ours: Disconnect */
+		err = chimney_cmd("sock_offload src=%s dst=%s\n", t.src, t.dst);
+		if (!churn_offload_ok(err))
+			fail("sock_offload: %s", strerror(err));
+		churn_echo(fd, pos, CHUNK);
+		pos += CHUNK;
+		shutdown(fd, SHUT_WR);
+		if (read(fd, &c, 1) != 0)
+			fail("no EOF after the peer's FIN");
+		break;
+	default:	/* offload and upload again and again, data between */
+		err = set_ulp(fd);
+		if (!churn_offload_ok(err))
+			fail("TCP_ULP: %s", strerror(err));
+		for (i = 0; i < 4; i++) {
+			churn_echo(fd, pos, 4096);
+			pos += 4096;
+			churn_upload(&t);
+			churn_echo(fd, pos, 4096);
+			pos += 4096;
+			err = chimney_cmd("sock_offload src=%s dst=%s\n", t.src,
+					  t.dst);
+			if (!churn_reoffload_ok(err))
+				fail("sock_offload again: %s", strerror(err));
+		}
+		break;
+	}
+	close(fd);
+	return pos;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Writes @v to knob @name of @dev; a detach meanwhile may refuse it. */
+static void churn_knob(const char *dev, const char *name, long long v)
+{
+	char path[128], buf[32];
+	int fd, n;
+
+	snprintf(path, sizeof(path), D "/devices/%s/%s", dev, name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return;
+	n = snprintf(buf, sizeof(buf), "%lld\n", v);
+	if (write(fd, buf, n) < 0 && errno != ENODEV && errno != EIO &&
+	    errno != ENOENT)
+		fail("write %lld to %s: %s", v, path, strerror(errno));
+	close(fd);
+}
+
+static void churn_read(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+}
+
+/*
+ * @workers processes each open, offload, use and end sockets in one of five
+ * ways for @secs, while one process detaches and attaches @dev and
+ * changes its MTU (Retrieve(InvalidState) on every offloaded socket), one
+ * writes the sampler's knobs (the sampler looks every millisecond or two,
+ * LowActivity uploads after 50 ms now and then) and one reads every file:
+ * each echo is checked byte for byte, each errno must be one the
+ * interleaving explains. The caller checks the books afterwards.
+ */
+static int churn(const char *ip, int port, const char *dev, int secs,
+		 int workers, unsigned int seed)
+{
+	static const char * const knobs[] = {
+		"sample_ms", "min_segs", "ooo_permille", "drop_permille",
+		"idle_ms", "backlog_interval_ms",
+	};
+	double end = now_s() + secs;
+	int w, status, bad = 0;
+	unsigned long long ops = 0;
+	pid_t pid;
+
+	who = "churn";
+	printf("churn: seed %u, %d workers, %d s\n", seed, workers, secs);
+	fflush(stdout);
+	for (w = 0; w < workers + 3; w++) {
+		pid = fork();
+		if (pid < 0)
+			fail("fork: %s", strerror(errno));
+		if (pid)
+			continue;
+		srand(seed + w);
+		if (w < workers) {
+			unsigned long n = 0;
+			uint64_t bytes = 0;
+
+			while (now_s() < end) {
+				bytes += churn_one(ip, port, rand());
+				n++;
+			}
+			printf("churn: worker %d: %lu sockets, %llu bytes echoed\n",
+			       w, n, (unsigned long long)bytes);
+			_exit(0);
+		}
+		if (w == workers) {
+			unsigned long n = 0;
+			char mtu[96];
+			int err;
+
+			while (now_s() < end) {
+				msleep(50 + rand() % 250);
+				err = chimney_cmd("detach dev=%s\n", dev);
+				if (err)
+					fail("detach: %s", strerror(err));
+				msleep(rand() % 50);
+				err = chimney_cmd("attach dev=%s target=sock\n", dev);
+				if (err)
+					fail("attach: %s", strerror(err));
+				churn_knob(dev, "sample_ms", 1);
+				/*
+				 * Retrieve(InvalidState) on whatever is offloaded;
+				 * larger than the peer's, so nothing is dropped.
+				 */
+				snprintf(mtu, sizeof(mtu),
+					 "ip link set dev %s mtu %d", dev,
+					 n % 2 ? 1500 : 1600);
+				if (system(mtu))
+					fail("'%s' failed", mtu);
+				n++;
+			}
+			printf("churn: %lu detach/attach, as many MTU changes\n", n);
+			_exit(0);
+		}
+		if (w == workers + 1) {
+			unsigned long n = 0;
+
+			while (now_s() < end) {
+				int k = rand() % 6;
+				long long v = rand() % 3 ? rand() % 3 :
+					      rand() % 1001;
+
+				if (k == 0)
+					v = 1 + rand() % 2;
+				else if (k == 1)
+					v = 1 + rand() % 64;
+				else if (k == 4)
+					v = rand() % 4 ? 0 : 50;
+				churn_knob(dev, knobs[k], v);
+				msleep(rand() % 20);
+				n++;
+			}
+			churn_knob(dev, "idle_ms", 0);
+			printf("churn: %lu knob writes\n", n);
+			_exit(0);
+		}
+		{
+			char path[128];
+			unsigned long n = 0;
+
+			snprintf(path, sizeof(path), D "/devices/%s/stats", dev);
+			while (now_s() < end) {
+				churn_read(D "/connections");
+				churn_read(D "/stats");
+				churn_read(path);
+				snprintf(path, sizeof(path), D "/devices/%s/connections",
+					 dev);
+				churn_read(path);
+				snprintf(path, sizeof(path), D "/devices/%s/stats", dev);
+				n++;
+			}
+			printf("churn: %lu rounds of reads\n", n);
+			_exit(0);
+		}
+	}
+	for (w = 0; w < workers + 3; w++) {
+		pid = wait(&status);
+		if (pid < 0)
+			fail("wait: %s", strerror(errno));
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			bad++;
+		ops++;
+	}
+	if (bad)
+		fail("%d of %llu churn processes failed", bad, ops);
+	/* The last sockets' close handshakes end; the host uploads them. */
+	for (w = 0; w < 200 && dev_stat(dev, "target_connections"); w++)
+		msleep(100);
+	if (dev_stat(dev, "target_connections")) {
+		dump_stats(dev);
+		fail("%lld connections left", dev_stat(dev, "target_connections"));
+	}
+	printf("churn: ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1317,6 +1645,12 @@ int main(int argc, char **argv)
 			    argv[7], argv[8]);
 	if (argc == 5 && !strcmp(argv[1], "diag"))
 		return diag(argv[2], atoi(argv[3]), argv[4]);
+	if (argc == 3 && !strcmp(argv[1], "echo-server"))
+		return echo_server(atoi(argv[2]));
+	if ((argc == 7 || argc == 8) && !strcmp(argv[1], "churn"))
+		return churn(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]),
+			     atoi(argv[6]), argc == 8 ? strtoul(argv[7], NULL, 10) :
+			     (unsigned int)time(NULL) ^ getpid());
 	if (argc == 5 && !strcmp(argv[1], "pin"))
 		return pin(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "close"))

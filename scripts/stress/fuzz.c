@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * chimney-fuzz: a seeded fuzzer for everything a user can write to chimney
- * (issue 11, part 3): the debugfs command file, every knob under
+ * (issue 11, part 3): the debugfs command file (the socket target's
+ * sock_offload and sock_upload too: no socket is established in that VM,
+ * so a well-formed one must fail ENOENT), every knob under
  * devices/<dev>/, and the devices module parameter. Runs inside the test VM
  * (built static on the host, carried by scripts/qemu/run.sh -b).
  *
@@ -64,7 +66,7 @@ static const char *const knobs[] = {
 static const char *const verbs[] = {
 	"attach", "detach", "offload", "terminate", "raise", "hw_failure",
 	"path", "traffic", "upload_all", "invalidate", "policy", "pause",
-	"resume",
+	"resume", "sock_offload", "sock_upload",
 };
 #define NVERBS ARRAY_SIZE(verbs)
 static const char *const keys[] = {
@@ -79,12 +81,15 @@ static const unsigned int req[NVERBS] = {
 	B(K_DEV), B(K_DEV), B(K_DEV) | B(K_SRC) | B(K_DST), B(K_ID),
 	B(K_ID) | B(K_EVENT), B(K_ID), B(K_ID) | B(K_RATE) | B(K_RTT), B(K_ID),
 	B(K_DEV), B(K_DEV), B(K_DEV) | B(K_REASON) | B(K_ACCEPT), B(K_DEV),
-	B(K_DEV),
+	B(K_DEV), B(K_SRC) | B(K_DST), B(K_SRC) | B(K_DST),
 };
 static const unsigned int opt[NVERBS] = {
 	B(K_CAPACITY), 0, 0, 0, B(K_REASON) | B(K_BYTES), 0, 0,
-	B(K_IN) | B(K_OUT) | B(K_RETRANS), 0, 0, 0, 0, 0,
+	B(K_IN) | B(K_OUT) | B(K_RETRANS), 0, 0, 0, 0, 0, 0, 0,
 };
+/* The socket target's verbs: no socket is ever established in this VM. */
+#define V_SOCK_OFFLOAD 13
+#define V_SOCK_UPLOAD 14
 static const char *const events[] = { NULL, "backlog", "disconnect",
 	"retrieve", "abort" };
 static const char *const reasons[] = { NULL, "low_activity",
@@ -494,13 +499,18 @@ static size_t gen_command(struct rng *r, char *o, bool weird)
 		gen_value(r, k, val, sizeof(val), weird);
 		n += sprintf(o + n, " %s=%s", keys[k], val);
 	}
-	if (v == 2 && !weird) {	/* offload: same family both ends */
+	if ((v == 2 || v >= V_SOCK_OFFLOAD) && !weird) {
+		/* offload, sock_*: same family both ends */
 		bool v6 = chance(r, 35);
 		char a[80], b[80];
 
 		endpoint(r, a, sizeof(a), v6, false);
 		endpoint(r, b, sizeof(b), v6, false);
-		n = sprintf(o, "offload dev=%s src=%s dst=%s", pick_dev(r), a, b);
+		if (v == 2)
+			n = sprintf(o, "offload dev=%s src=%s dst=%s",
+				    pick_dev(r), a, b);
+		else
+			n = sprintf(o, "%s src=%s dst=%s", verbs[v], a, b);
 	}
 	return n + sprintf(o + n, "\n");
 }
@@ -1165,6 +1175,10 @@ static void check_effect(int cmdfd, const struct wr *w, const char *desc)
 			dev_stat(p.dev, "stats", buf, sizeof(buf));
 			if (!strstr(buf, "host_paused 1\n"))
 				finding("%s accepted, host not paused", desc);
+			break;
+		case V_SOCK_OFFLOAD: case V_SOCK_UPLOAD:
+			/* ENOENT is all a tuple without a socket can get. */
+			finding("%s accepted with no such connection", desc);
 			break;
 		}
 		free(conns);

@@ -12,19 +12,10 @@ set -e
 command -v chimney-sock >/dev/null || fail "chimney-sock is not in the initramfs"
 ref0=$(cat /sys/module/chimney/refcnt)
 
-ip netns add cspeer
-ip link add cs0 type veth peer name cs1
-ip link set cs1 netns cspeer
-ip addr add 10.77.0.1/24 dev cs0
-ip -6 addr add 2001:db8:77::1/64 dev cs0 nodad
+sock_pair cspeer cs0 cs1 10.77.0 2001:db8:77
 # The link going down keeps the IPv6 address: its removal would be an
 # address event of its own (and there would be no address when up again).
 echo 1 > /proc/sys/net/ipv6/conf/cs0/keep_addr_on_down
-ip link set cs0 up
-ip -n cspeer addr add 10.77.0.2/24 dev cs1
-ip -n cspeer -6 addr add 2001:db8:77::2/64 dev cs1 nodad
-ip -n cspeer link set cs1 up
-ip -n cspeer link set lo up
 # chimney-sock's fence: device events are handled in order, one at a
 # time, and this dummy's link, which its fake target shows as
 # target_link, going up or down is handled after every event before it.
