@@ -45,7 +45,12 @@ enum {
 	CHIMNEY_ULP_INFO_PAD,
 };
 
-#define CHIMNEY_ULP_INFO	0x4368	/* "Ch" */
+/*
+ * Far above INET_ULP_INFO_*, below the flag bits of an attribute's type
+ * (NLA_TYPE_MASK): 0x4368 ("Ch") carried NLA_F_NET_BYTEORDER, and every
+ * parser that masks the flags off, nla_type() too, read type 0x368.
+ */
+#define CHIMNEY_ULP_INFO	0x3368
 
 static struct tcp_ulp_ops chimney_ulp_ops;
 

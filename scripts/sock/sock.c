@@ -70,6 +70,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -810,8 +814,143 @@ static int ss_shows(const struct tuple *t, const char *want)
 }
 
 /* inet_diag: ss shows the ULP, offloaded and after an upload (it stays). */
+/* The ULP's get_info nest (module/ulp.c: CHIMNEY_ULP_INFO, "Ch"). */
+#define CHIMNEY_ULP_INFO 0x3368
+enum { ULPI_STATE = 1, ULPI_ID, ULPI_OFFLOADS, ULPI_UPLOADS };
+
+struct ulp_info {
+	char name[32];		/* INET_ULP_INFO_NAME */
+	int found;		/* our nest was there */
+	unsigned int state, offloads, uploads;
+	unsigned long long id;
+};
+
+static void ulp_info_parse(const struct rtattr *a, int len, struct ulp_info *u)
+{
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		const void *d = RTA_DATA(a);
+
+		switch (a->rta_type & NLA_TYPE_MASK) {
+		case INET_ULP_INFO_NAME:
+			snprintf(u->name, sizeof(u->name), "%.*s",
+				 (int)RTA_PAYLOAD(a), (const char *)d);
+			break;
+		case CHIMNEY_ULP_INFO: {
+			const struct rtattr *n = d;
+			int nl = RTA_PAYLOAD(a);
+
+			u->found = 1;
+			for (; RTA_OK(n, nl); n = RTA_NEXT(n, nl)) {
+				const void *v = RTA_DATA(n);
+				int type = n->rta_type & NLA_TYPE_MASK;
+
+				if (type == ULPI_STATE)
+					u->state = *(const uint8_t *)v;
+				else if (type == ULPI_ID)
+					memcpy(&u->id, v, sizeof(u->id));
+				else if (type == ULPI_OFFLOADS)
+					memcpy(&u->offloads, v, 4);
+				else if (type == ULPI_UPLOADS)
+					memcpy(&u->uploads, v, 4);
+			}
+			break;
+		}
+		}
+	}
+}
+
+/*
+ * What inet_diag (ss's source) reports of @fd's ULP: the exact socket
+ * asked for with INET_DIAG_INFO, its INET_DIAG_ULP_INFO nest parsed.
+ */
+static void ulp_info(int fd, struct ulp_info *u)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} q = {
+		.nlh = { .nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST },
+		.req = { .sdiag_protocol = IPPROTO_TCP, .idiag_states = ~0U,
+			 .idiag_ext = 1 << (INET_DIAG_INFO - 1) },
+	};
+	struct sockaddr_storage l, r;
+	socklen_t len = sizeof(l);
+	char buf[16384];
+	struct nlmsghdr *h;
+	int nl, n;
+
+	memset(u, 0, sizeof(*u));
+	if (getsockname(fd, (void *)&l, &len))
+		fail("getsockname: %s", strerror(errno));
+	len = sizeof(r);
+	if (getpeername(fd, (void *)&r, &len))
+		fail("getpeername: %s", strerror(errno));
+	q.req.sdiag_family = l.ss_family;
+	q.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	q.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (l.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (void *)&l, *b = (void *)&r;
+
+		q.req.id.idiag_sport = a->sin6_port;
+		q.req.id.idiag_dport = b->sin6_port;
+		memcpy(q.req.id.idiag_src, &a->sin6_addr, 16);
+		memcpy(q.req.id.idiag_dst, &b->sin6_addr, 16);
+	} else {
+		const struct sockaddr_in *a = (void *)&l, *b = (void *)&r;
+
+		q.req.id.idiag_sport = a->sin_port;
+		q.req.id.idiag_dport = b->sin_port;
+		q.req.id.idiag_src[0] = a->sin_addr.s_addr;
+		q.req.id.idiag_dst[0] = b->sin_addr.s_addr;
+	}
+	nl = socket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
+	if (nl < 0 || send(nl, &q, sizeof(q), 0) != sizeof(q))
+		fail("sock_diag request: %s", strerror(errno));
+	n = recv(nl, buf, sizeof(buf), 0);
+	if (n < 0)
+		fail("sock_diag reply: %s", strerror(errno));
+	close(nl);
+	h = (struct nlmsghdr *)buf;
+	if (!NLMSG_OK(h, n) || h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		fail("sock_diag: no reply for the socket (type %u)",
+		     NLMSG_OK(h, n) ? h->nlmsg_type : 0);
+	{
+		const struct inet_diag_msg *m = NLMSG_DATA(h);
+		const struct rtattr *a = (const void *)(m + 1);
+		int alen = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+
+		for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+			if ((a->rta_type & NLA_TYPE_MASK) == INET_DIAG_ULP_INFO)
+				ulp_info_parse(RTA_DATA(a), RTA_PAYLOAD(a), u);
+	}
+}
+
+/* @fd's ULP as inet_diag reports it: chimney, @state, @id, the counts. */
+static void expect_ulp_info(int fd, unsigned int state, unsigned long long id,
+			    unsigned int offloads, unsigned int uploads)
+{
+	struct ulp_info u;
+
+	ulp_info(fd, &u);
+	if (strcmp(u.name, "chimney") || !u.found)
+		fail("inet_diag: ULP '%s', chimney's nest %s", u.name,
+		     u.found ? "there" : "missing");
+	if (u.state != state || u.id != id || u.offloads != offloads ||
+	    u.uploads != uploads)
+		fail("inet_diag: state %u id %llu offloads %u uploads %u, expected %u %llu %u %u",
+		     u.state, u.id, u.offloads, u.uploads, state, id, offloads,
+		     uploads);
+}
+
+/*
+ * ss shows the ULP; inet_diag's nest (which ss does not decode) says the
+ * offload state (1 offloaded, 0 uploaded), the connection id while
+ * offloaded and the offload and upload counts.
+ */
 static int diag(const char *ip, int port, const char *dev)
 {
+	unsigned long long id;
 	struct tuple t;
 	int fd, err;
 
@@ -823,13 +962,25 @@ static int diag(const char *ip, int port, const char *dev)
 	offload_ulp(fd, &t);
 	if (!ss_shows(&t, "tcp-ulp-chimney"))
 		fail("ss does not show tcp-ulp-chimney");
+	id = conn_id(&t);
+	expect_ulp_info(fd, 1, id, 1, 0);
 	err = chimney_cmd("sock_upload src=%s dst=%s\n", t.src, t.dst);
 	if (err)
 		fail("sock_upload: %s", strerror(err));
 	if (!ss_shows(&t, "tcp-ulp-chimney"))
 		fail("ss does not show tcp-ulp-chimney after the upload");
+	expect_ulp_info(fd, 0, 0, 1, 1);
+	err = chimney_cmd("sock_offload src=%s dst=%s\n", t.src, t.dst);
+	if (err)
+		fail("sock_offload: %s", strerror(err));
+	expect_ulp_info(fd, 1, conn_id(&t), 2, 1);
+	/* Closed uploaded: no Retrieve(UploadRequested) for 50-sock's books. */
+	err = chimney_cmd("sock_upload src=%s dst=%s\n", t.src, t.dst);
+	if (err)
+		fail("sock_upload: %s", strerror(err));
+	expect_ulp_info(fd, 0, 0, 2, 2);
 	close(fd);
-	printf("diag: ok\n");
+	printf("diag: ok, ss and inet_diag's nest (state, id, counts)\n");
 	return 0;
 }
 
@@ -1292,6 +1443,14 @@ static int down(const char *ip4, const char *ip6, int port, const char *dev,
 
 /* --- churn: many sockets at once -------------------------------------------- */
 
+/*
+ * The least a churn does per second under a loaded CI host (there, in
+ * 30 s: 39 sockets a worker, 6 detaches): far fewer means it did not run
+ * as meant.
+ */
+#define CHURN_MIN_SOCKETS(secs) ((secs) / 3)
+#define CHURN_MIN_DETACHES(secs) ((secs) / 10)
+
 /* The churn's peer: every connection echoed, each by a process of its own. */
 static int echo_server(int port)
 {
@@ -1516,6 +1675,10 @@ static int churn(const char *ip, int port, const char *dev, int secs,
 			}
 			printf("churn: worker %d: %lu sockets, %llu bytes echoed\n",
 			       w, n, (unsigned long long)bytes);
+			/* A churn that did next to nothing proves nothing. */
+			if (n < CHURN_MIN_SOCKETS(secs))
+				fail("worker %d: %lu sockets, fewer than %d", w,
+				     n, CHURN_MIN_SOCKETS(secs));
 			_exit(0);
 		}
 		if (w == workers) {
@@ -1545,6 +1708,9 @@ static int churn(const char *ip, int port, const char *dev, int secs,
 				n++;
 			}
 			printf("churn: %lu detach/attach, as many MTU changes\n", n);
+			if (n < CHURN_MIN_DETACHES(secs))
+				fail("%lu detach/attach, fewer than %d", n,
+				     CHURN_MIN_DETACHES(secs));
 			_exit(0);
 		}
 		if (w == workers + 1) {

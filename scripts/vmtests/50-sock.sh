@@ -55,7 +55,7 @@ chimney-sock refuse 10.77.0.2 7000
 # millisecond (chimney-sock sets it again after each attach): its walk
 # races every upload.
 echo 1 > $K/sample_ms
-chimney-sock stream 10.77.0.2 7000 cs0 100 12582912
+chimney-sock stream 10.77.0.2 7000 cs0 100 8388608
 echo 100 > $K/sample_ms
 chimney-sock fin 10.77.0.2 7000 cs0
 chimney-sock rst 10.77.0.2 7000 cs0

@@ -17,7 +17,7 @@ server=$!
 wait_for "the echo server" sh -c "grep -q listening /tmp/churn-server.out"
 cmd "attach dev=cc0 target=sock"
 
-chimney-sock churn 10.79.0.2 7002 cc0 30 4
+chimney-sock churn 10.79.0.2 7002 cc0 20 4
 
 grep '^rule_' $D/devices/cc0/stats | grep -v ' 0$' && fail "rule violations"
 [ "$(stat $D/devices/cc0/stats target_connections)" = 0 ] || fail "connections left"
