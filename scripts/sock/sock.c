@@ -376,16 +376,24 @@ static void endpoint(const struct sockaddr_storage *ss, char *buf, size_t size)
 			 ntohs(s4->sin_port));
 }
 
+/* @fd's local (@l) and remote (@r) ends. */
+static void get_ends(int fd, struct sockaddr_storage *l,
+		     struct sockaddr_storage *r)
+{
+	socklen_t len = sizeof(*l);
+
+	if (getsockname(fd, (void *)l, &len))
+		fail("getsockname: %s", strerror(errno));
+	len = sizeof(*r);
+	if (getpeername(fd, (void *)r, &len))
+		fail("getpeername: %s", strerror(errno));
+}
+
 static void get_tuple(int fd, struct tuple *t)
 {
 	struct sockaddr_storage l, r;
-	socklen_t len = sizeof(l);
 
-	if (getsockname(fd, (void *)&l, &len))
-		fail("getsockname: %s", strerror(errno));
-	len = sizeof(r);
-	if (getpeername(fd, (void *)&r, &len))
-		fail("getpeername: %s", strerror(errno));
+	get_ends(fd, &l, &r);
 	endpoint(&l, t->src, sizeof(t->src));
 	endpoint(&r, t->dst, sizeof(t->dst));
 }
@@ -474,6 +482,25 @@ static void offload_ulp(int fd, const struct tuple *t)
 	err = set_ulp(fd);
 	if (err != EEXIST)
 		fail("second TCP_ULP: %s, expected EEXIST", strerror(err));
+}
+
+static void offload_again(const struct tuple *t)
+{
+	int err = chimney_cmd("sock_offload src=%s dst=%s\n", t->src, t->dst);
+
+	if (err)
+		fail("sock_offload %s: %s", t->src, strerror(err));
+	expect_listed(t, "sock:established");
+}
+
+static void upload_now(const struct tuple *t)
+{
+	int err = chimney_cmd("sock_upload src=%s dst=%s\n", t->src, t->dst);
+
+	if (err)
+		fail("sock_upload %s: %s", t->src, strerror(err));
+	if (listed(t, NULL, 0))
+		fail("%s still listed after sock_upload", t->src);
 }
 
 /* --- the client's tests ---------------------------------------------------- */
@@ -875,17 +902,12 @@ static void ulp_info(int fd, struct ulp_info *u)
 			 .idiag_ext = 1 << (INET_DIAG_INFO - 1) },
 	};
 	struct sockaddr_storage l, r;
-	socklen_t len = sizeof(l);
 	char buf[16384];
 	struct nlmsghdr *h;
 	int nl, n;
 
 	memset(u, 0, sizeof(*u));
-	if (getsockname(fd, (void *)&l, &len))
-		fail("getsockname: %s", strerror(errno));
-	len = sizeof(r);
-	if (getpeername(fd, (void *)&r, &len))
-		fail("getpeername: %s", strerror(errno));
+	get_ends(fd, &l, &r);
 	q.req.sdiag_family = l.ss_family;
 	q.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	q.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
@@ -952,7 +974,7 @@ static int diag(const char *ip, int port, const char *dev)
 {
 	unsigned long long id;
 	struct tuple t;
-	int fd, err;
+	int fd;
 
 	who = "diag";
 	(void)dev;
@@ -964,20 +986,14 @@ static int diag(const char *ip, int port, const char *dev)
 		fail("ss does not show tcp-ulp-chimney");
 	id = conn_id(&t);
 	expect_ulp_info(fd, 1, id, 1, 0);
-	err = chimney_cmd("sock_upload src=%s dst=%s\n", t.src, t.dst);
-	if (err)
-		fail("sock_upload: %s", strerror(err));
+	upload_now(&t);
 	if (!ss_shows(&t, "tcp-ulp-chimney"))
 		fail("ss does not show tcp-ulp-chimney after the upload");
 	expect_ulp_info(fd, 0, 0, 1, 1);
-	err = chimney_cmd("sock_offload src=%s dst=%s\n", t.src, t.dst);
-	if (err)
-		fail("sock_offload: %s", strerror(err));
+	offload_again(&t);
 	expect_ulp_info(fd, 1, conn_id(&t), 2, 1);
 	/* Closed uploaded: no Retrieve(UploadRequested) for 50-sock's books. */
-	err = chimney_cmd("sock_upload src=%s dst=%s\n", t.src, t.dst);
-	if (err)
-		fail("sock_upload: %s", strerror(err));
+	upload_now(&t);
 	expect_ulp_info(fd, 0, 0, 2, 2);
 	close(fd);
 	printf("diag: ok, ss and inet_diag's nest (state, id, counts)\n");
@@ -1147,7 +1163,7 @@ static int keepalive(const char *ip, int port, const char *dev,
 static int pin(const char *ip, int port, const char *refused)
 {
 	struct tuple t;
-	int fd, err;
+	int fd;
 
 	who = "pin";
 	fd = do_connect(ip, port);
@@ -1157,9 +1173,7 @@ static int pin(const char *ip, int port, const char *refused)
 	if (system(refused))
 		fail("offloaded: '%s' failed", refused);
 	expect_listed(&t, "sock:established");
-	err = chimney_cmd("sock_upload src=%s dst=%s\n", t.src, t.dst);
-	if (err)
-		fail("sock_upload: %s", strerror(err));
+	upload_now(&t);
 	if (system(refused))
 		fail("uploaded: '%s' failed", refused);
 	close(fd);
@@ -1276,25 +1290,6 @@ static void conn_end(struct conn *c)
 	conn_echo(c, c->bytes - c->pos);
 	expect_verdict(c->fd, c->bytes);
 	close(c->fd);
-}
-
-static void offload_again(const struct tuple *t)
-{
-	int err = chimney_cmd("sock_offload src=%s dst=%s\n", t->src, t->dst);
-
-	if (err)
-		fail("sock_offload %s: %s", t->src, strerror(err));
-	expect_listed(t, "sock:established");
-}
-
-static void upload_now(const struct tuple *t)
-{
-	int err = chimney_cmd("sock_upload src=%s dst=%s\n", t->src, t->dst);
-
-	if (err)
-		fail("sock_upload %s: %s", t->src, strerror(err));
-	if (listed(t, NULL, 0))
-		fail("%s still listed after sock_upload", t->src);
 }
 
 static int addr_gone(const char *ip4, const char *ip6, int port,

@@ -16,12 +16,7 @@ offload dummyh 10.51.0.1:1 10.51.0.2:80 >/dev/null
 
 for f in stats devices/dummyh/stats command; do
 	if [ $f = command ]; then exec 4> $D/$f; else exec 4< $D/$f; fi
-	rc=0
-	within 60 sh -c "rmmod chimney > /tmp/rmmod.out 2>&1" || rc=$?
-	[ "$rc" != 124 ] || fail "rmmod with $f held open did not return"
-	[ "$rc" != 0 ] || fail "rmmod succeeded with $D/$f held open"
-	grep -qE 'Resource temporarily unavailable|in use|busy' /tmp/rmmod.out ||
-		fail "rmmod refused without a clear reason: $(cat /tmp/rmmod.out)"
+	rmmod_refused "$D/$f held open"
 	echo "with $f open: $(cat /tmp/rmmod.out)"
 	[ -d $D/devices/dummyh ] || fail "the refused rmmod changed something"
 	[ "$(conns dummyh)" = 1 ] || fail "the refused rmmod changed the connections"

@@ -27,12 +27,7 @@ cmd "attach dev=cp0 target=sock"
 # Run by chimney-sock while its socket holds the ULP.
 cat > /tmp/refused.sh <<'EOS'
 . /vmtests/lib.inc
-rc=0
-within 60 sh -c "rmmod chimney > /tmp/rmmod.out 2>&1" || rc=$?
-[ "$rc" != 124 ] || fail "rmmod with a socket holding the ULP did not return"
-[ "$rc" != 0 ] || fail "rmmod succeeded with a socket holding the ULP"
-grep -qE 'in use|busy|Resource temporarily unavailable' /tmp/rmmod.out ||
-	fail "rmmod refused without a clear reason: $(cat /tmp/rmmod.out)"
+rmmod_refused "a socket holding the ULP"
 [ -d $D/devices/cp0 ] || fail "the refused rmmod detached cp0"
 echo "refused: $(cat /tmp/rmmod.out)"
 EOS
