@@ -291,8 +291,8 @@ static void cb_private_add(struct kunit *test, struct cb_lookup_state *ls,
 		KUNIT_ASSERT_NOT_NULL(test, obj);
 		ls->objs[ls->nr_objs++] = obj;
 		cb_tuple(&t, i);
-		chimney_conn_key_init(&obj->key, dev_net(ls->dev),
-				      ls->dev->ifindex, &t);
+		chimney_conn_key_init(&obj->key, ls->cdev->host->layer.stack,
+				      &t);
 		obj->id = ls->ids[i];
 		KUNIT_ASSERT_EQ(test, rhashtable_insert_fast(&ls->by_key,
 							     &obj->key_node,
@@ -419,8 +419,8 @@ void chimney_bench_upload_all(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, ls->objs[i]);
 		ls->nr_objs++;
 		cb_tuple(&t, i);
-		chimney_conn_key_init(&ls->objs[i]->key, dev_net(dev),
-				      dev->ifindex, &t);
+		chimney_conn_key_init(&ls->objs[i]->key,
+				      cdev->host->layer.stack, &t);
 	}
 	before = chimney_table_count();
 

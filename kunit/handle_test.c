@@ -58,12 +58,31 @@ static struct chimney_offload_handle *ct_owned(struct ct_stack *st,
 	return h;
 }
 
+/* What chimney_handle_conn_info() tells of ct_offload()'s connection. */
+static void ct_expect_conn_info(struct kunit *test,
+				const struct chimney_offload_handle *h, u64 id,
+				struct net_device *dev, u16 sport)
+{
+	struct chimney_conn_info info;
+
+	memset(&info, 0xa5, sizeof(info));
+	KUNIT_ASSERT_EQ(test, chimney_handle_conn_info(h, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.id, id);
+	KUNIT_EXPECT_PTR_EQ(test, info.dev, dev);
+	KUNIT_EXPECT_EQ(test, info.tuple.family, AF_INET);
+	KUNIT_EXPECT_EQ(test, ntohl(info.tuple.saddr.ip), 0x0a000001);
+	KUNIT_EXPECT_EQ(test, ntohl(info.tuple.daddr.ip), 0x0a000002);
+	KUNIT_EXPECT_EQ(test, ntohs(info.tuple.sport), sport);
+	KUNIT_EXPECT_EQ(test, ntohs(info.tuple.dport), 80);
+}
+
 static void chimney_handle_translation(struct kunit *test)
 {
 	const struct ct_handle_param *p = test->param_value;
 	struct net_device *dev = ct_netdev(test, "cthandle%d");
 	struct ct_stack *st = ct_stack_create(test, dev, p->nr_im);
 	struct ct_tcb *tcb = kunit_kzalloc(test, sizeof(*tcb), GFP_KERNEL);
+	struct chimney_conn_info info;
 	struct ct_tconn *tc;
 	int i, depth = p->nr_im + 1;
 
@@ -78,6 +97,10 @@ static void chimney_handle_translation(struct kunit *test)
 			    (void *)tc);
 	KUNIT_EXPECT_PTR_EQ(test, tc->upper, ct_owned(st, tcb, p->nr_im));
 	KUNIT_EXPECT_EQ(test, chimney_handle_conn_id(&tcb->handle), tc->id);
+	/* Every handle of the connection tells what the initiate was given. */
+	for (i = 0; i <= p->nr_im; i++)
+		ct_expect_conn_info(test, ct_owned(st, tcb, i), tc->id, dev,
+				    1000);
 
 	KUNIT_ASSERT_EQ(test, chimney_indicate_event(&st->target.layer,
 						     tc->upper, p->type,
@@ -102,6 +125,13 @@ static void chimney_handle_translation(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, tcb->handle.lower_context);
 	KUNIT_EXPECT_NULL(test, tcb->handle.chimney_reserved);
 	KUNIT_EXPECT_EQ(test, chimney_handle_conn_id(&tcb->handle), 0);
+	info.id = 7;
+	KUNIT_EXPECT_EQ(test, chimney_handle_conn_info(&tcb->handle, &info),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, info.id, 7);
+	KUNIT_EXPECT_EQ(test, chimney_handle_conn_info(NULL, &info), -ENOENT);
+	KUNIT_EXPECT_EQ(test, chimney_handle_conn_info(&tcb->handle, NULL),
+			-ENOENT);
 }
 
 /* A failed initiate unwinds through every intermediate layer. */

@@ -59,7 +59,7 @@ static void chimney_table_insert_lookup_remove(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chimney_host_offload(ca->host, &t4, &id4), -EEXIST);
 	KUNIT_EXPECT_EQ(test, chimney_table_count(), before + 3);
 
-	chimney_conn_key_init(&key, dev_net(a), a->ifindex, &t6);
+	chimney_conn_key_init(&key, ca->host->layer.stack, &t6);
 	rcu_read_lock();
 	conn = chimney_conn_lookup(&key);
 	KUNIT_EXPECT_NOT_NULL(test, conn);
@@ -101,7 +101,7 @@ static int ct_walk_thread(void *data)
 	while (!atomic_read(&w->stop)) {
 		rcu_read_lock();
 		for (id = 0; (conn = chimney_conn_lookup_next(&id)); id++)
-			w->seen += conn->stack == w->stack;
+			w->seen += conn->key.stack == w->stack;
 		rcu_read_unlock();
 		w->walks++;
 		cond_resched();
@@ -196,7 +196,7 @@ static void chimney_table_scale(struct kunit *test)
 	for (i = 0; i < ct_scale; i += 99991) {
 		ct_tuple4(&t, 0x0a000000 + (i & 15), 1024 + (i >> 4),
 			  0xc0a80001, 443);
-		chimney_conn_key_init(&key, dev_net(dev), dev->ifindex, &t);
+		chimney_conn_key_init(&key, cdev->host->layer.stack, &t);
 		rcu_read_lock();
 		KUNIT_EXPECT_NOT_NULL(test, chimney_conn_lookup(&key));
 		rcu_read_unlock();

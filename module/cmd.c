@@ -311,7 +311,7 @@ static struct chimney_device *chimney_cmd_conn_device(u64 id,
 	if (!conn)
 		return NULL;
 	list_for_each_entry(cdev, &chimney_devices, node) {
-		if (cdev->host->layer.stack == conn->stack) {
+		if (cdev->host->layer.stack == conn->key.stack) {
 			*connp = conn;
 			return cdev;
 		}

@@ -11,7 +11,6 @@
 #include <chimney/chimney.h>
 
 struct chimney_stack;
-struct net;
 
 /*
  * Lifecycle of one connection, as the framework sees it (spec section c).
@@ -49,10 +48,13 @@ enum chimney_conn_state {
 #define CHIMNEY_EV_EVENTS_SHIFT		24
 #define CHIMNEY_EV_EVENT		BIT_ULL(CHIMNEY_EV_EVENTS_SHIFT)
 
-/* The table key; zero-filled before use so padding hashes the same. */
+/*
+ * The table key; zero-filled before use so padding hashes the same. The
+ * stack stands for the device and its namespace (a device leaving either
+ * takes its connections with it) and is the connection's stack.
+ */
 struct chimney_conn_key {
-	const struct net *net;
-	int ifindex;
+	struct chimney_stack *stack;
 	u16 family;
 	__be16 sport;
 	__be16 dport;
@@ -83,7 +85,6 @@ struct chimney_conn {
 	struct rhash_head key_node;
 	struct chimney_conn_key key;
 	u64 id;
-	struct chimney_stack *stack;
 	refcount_t ref;
 	u32 backlog;			/* last send backlog indicated */
 	atomic64_t ev;			/* CHIMNEY_EV_* and CHIMNEY_CONN_* */
@@ -155,7 +156,7 @@ static inline void chimney_conn_set_state(struct chimney_conn *conn,
 int chimney_table_init(void);
 void chimney_table_exit(void);
 void chimney_conn_key_init(struct chimney_conn_key *key,
-			   const struct net *net, int ifindex,
+			   struct chimney_stack *stack,
 			   const struct chimney_tuple *tuple);
 int chimney_table_reserve(struct chimney_conn *conn);
 void chimney_table_unreserve(struct chimney_conn *conn);

@@ -66,11 +66,11 @@ static void chimney_conn_show(struct seq_file *m, struct chimney_conn *conn)
 
 	if (k->family == AF_INET)
 		seq_printf(m, "%llu %s ipv4 %pI4:%u %pI4:%u %s ", conn->id,
-			   netdev_name(conn->stack->dev), &k->saddr.ip,
+			   netdev_name(conn->key.stack->dev), &k->saddr.ip,
 			   ntohs(k->sport), &k->daddr.ip, ntohs(k->dport), state);
 	else
 		seq_printf(m, "%llu %s ipv6 [%pI6c]:%u [%pI6c]:%u %s ", conn->id,
-			   netdev_name(conn->stack->dev), &k->saddr.in6,
+			   netdev_name(conn->key.stack->dev), &k->saddr.in6,
 			   ntohs(k->sport), &k->daddr.in6, ntohs(k->dport), state);
 	for (i = 0; i < ARRAY_SIZE(flag_names); i++) {
 		if (!(ev & flag_bits[i]))
@@ -105,7 +105,7 @@ static struct chimney_conn *chimney_conns_from(struct chimney_conns_iter *it,
 
 	for (;;) {
 		conn = chimney_conn_lookup_next(&from);
-		if (!conn || !it->only || conn->stack->dev == it->only->dev)
+		if (!conn || !it->only || conn->key.stack->dev == it->only->dev)
 			return conn;
 		from++;
 	}

@@ -43,9 +43,9 @@ static int chimney_rule_errno(enum chimney_rule rule)
 static int chimney_reject(struct chimney_layer *layer, struct chimney_conn *conn,
 			  enum chimney_rule rule, u32 type, u32 info)
 {
-	struct net_device *dev = conn ? conn->stack->dev : NULL;
+	struct net_device *dev = conn ? conn->key.stack->dev : NULL;
 
-	chimney_stats_rule(conn ? conn->stack->stats : NULL, rule);
+	chimney_stats_rule(conn ? conn->key.stack->stats : NULL, rule);
 	trace_chimney_violation(dev, layer ? layer->name : "?",
 				conn ? conn->id : 0, type, info,
 				chimney_rule_name(rule));
@@ -136,7 +136,7 @@ static void chimney_upcall(struct chimney_conn *conn, unsigned int index,
 	up->frame[up->depth++] = (struct chimney_upcall){
 		.conn = conn, .index = index, .type = type, .info = info,
 	};
-	trace_chimney_event(conn->stack->dev, layer->name, conn->id, type,
+	trace_chimney_event(conn->key.stack->dev, layer->name, conn->id, type,
 			    info, "");
 	layer->ops->event(layer, upper, type, info);
 	up->depth--;
@@ -298,7 +298,7 @@ int chimney_indicate_event(struct chimney_layer *layer,
 	if (type == CHIMNEY_EVENT_SEND_BACKLOG_CHANGE)
 		WRITE_ONCE(conn->backlog, info);
 
-	chimney_stats_event(conn->stack->stats, type, info);
+	chimney_stats_event(conn->key.stack->stats, type, info);
 	chimney_upcall(conn, index, upper, type, info);
 
 	/* Fully ordered: pairs with the rundown's wait_var_event(). */

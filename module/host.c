@@ -60,10 +60,16 @@ static void chimney_host_queue_terminate(struct chimney_host *host,
 					 struct chimney_host_tcb *tcb)
 {
 	tcb->flags |= CHIMNEY_HOST_UPLOADING;
-	if (list_empty(&tcb->term_node)) {
-		list_add_tail(&tcb->term_node, &host->term_queue);
+	if (!list_empty(&tcb->term_node))
+		return;
+	/*
+	 * The worker runs until it finds the queue empty under this lock,
+	 * so only the first entry needs to wake it: an UPLOAD_ALL queues a
+	 * million without touching the workqueue's locks again.
+	 */
+	if (list_empty(&host->term_queue))
 		mod_delayed_work(system_wq, &host->term_work, 0);
-	}
+	list_add_tail(&tcb->term_node, &host->term_queue);
 }
 
 static void chimney_host_event(struct chimney_layer *layer,
@@ -103,55 +109,70 @@ static void chimney_host_event(struct chimney_layer *layer,
 	spin_unlock(&host->lock);
 }
 
+/* Terminates the host worker takes off its queue per hold of host->lock. */
+#define CHIMNEY_HOST_TERM_BATCH	32
+
 static void chimney_host_term_work(struct work_struct *work)
 {
 	struct chimney_host *host = container_of(to_delayed_work(work),
 						 struct chimney_host,
 						 term_work);
-	struct chimney_host_tcb *tcb;
+	struct chimney_host_tcb *batch[CHIMNEY_HOST_TERM_BATCH], *tcb;
+	unsigned int n, i;
+	bool busy = false;
 	int err;
 
-	for (;;) {
+	while (!busy) {
 		spin_lock_bh(&host->lock);
-		tcb = list_first_entry_or_null(&host->term_queue,
-					       struct chimney_host_tcb,
-					       term_node);
-		if (tcb) {
+		for (n = 0; n < CHIMNEY_HOST_TERM_BATCH; n++) {
+			tcb = list_first_entry_or_null(&host->term_queue,
+						       struct chimney_host_tcb,
+						       term_node);
+			if (!tcb)
+				break;
 			list_del_init(&tcb->term_node);
 			refcount_inc(&tcb->ref);
+			batch[n] = tcb;
 		}
 		spin_unlock_bh(&host->lock);
-		if (!tcb)
+		if (!n)
 			break;
-		err = chimney_offload_terminate(&host->layer, &tcb->handle);
-		if (err == -EBUSY) {
-			/*
-			 * Queued from our initiate completion (upload-all),
-			 * which the framework has not seen return yet: the
-			 * connection is offloaded in a moment.
-			 */
-			spin_lock_bh(&host->lock);
-			if (!list_empty(&tcb->node) && list_empty(&tcb->term_node))
-				list_add_tail(&tcb->term_node, &host->term_queue);
-			spin_unlock_bh(&host->lock);
+		for (i = 0; i < n; i++) {
+			tcb = batch[i];
+			err = chimney_offload_terminate(&host->layer,
+							&tcb->handle);
+			if (err == -EBUSY) {
+				/*
+				 * Queued from our initiate completion
+				 * (upload-all), which the framework has not
+				 * seen return yet: the connection is
+				 * offloaded in a moment. Looked at again a
+				 * tick later, not in a busy loop.
+				 */
+				spin_lock_bh(&host->lock);
+				if (!list_empty(&tcb->node) &&
+				    list_empty(&tcb->term_node))
+					list_add_tail(&tcb->term_node,
+						      &host->term_queue);
+				spin_unlock_bh(&host->lock);
+				busy = true;
+			} else if (err && err != -EALREADY && err != -EINVAL) {
+				/* -EINVAL: the terminate already completed under us. */
+				atomic64_inc(&host->terminate_errors);
+				pr_warn_ratelimited("%s: terminate of connection %llu failed: %d\n",
+						    netdev_name(host->layer.stack->dev),
+						    chimney_handle_conn_id(&tcb->handle),
+						    err);
+				spin_lock_bh(&host->lock);
+				tcb->flags &= ~CHIMNEY_HOST_UPLOADING;
+				spin_unlock_bh(&host->lock);
+			}
 			chimney_tcb_put(tcb);
-			queue_delayed_work(system_wq, &host->term_work, 1);
-			break;
+			cond_resched();
 		}
-		/* -EINVAL: the terminate already completed under us. */
-		if (err && err != -EALREADY && err != -EINVAL) {
-			atomic64_inc(&host->terminate_errors);
-			pr_warn_ratelimited("%s: terminate of connection %llu failed: %d\n",
-					    netdev_name(host->layer.stack->dev),
-					    chimney_handle_conn_id(&tcb->handle),
-					    err);
-			spin_lock_bh(&host->lock);
-			tcb->flags &= ~CHIMNEY_HOST_UPLOADING;
-			spin_unlock_bh(&host->lock);
-		}
-		chimney_tcb_put(tcb);
-		cond_resched();
 	}
+	if (busy)
+		queue_delayed_work(system_wq, &host->term_work, 1);
 }
 
 static void chimney_host_forget(struct chimney_host *host,

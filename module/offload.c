@@ -38,7 +38,7 @@ static struct workqueue_struct *chimney_wq;
 
 static void chimney_conn_unlink(struct chimney_conn *conn)
 {
-	struct chimney_stack *stack = conn->stack;
+	struct chimney_stack *stack = conn->key.stack;
 	bool empty;
 
 	spin_lock_bh(&stack->conns_lock);
@@ -117,11 +117,11 @@ static int chimney_pass_initiate(struct chimney_conn *conn, unsigned int index,
 	struct chimney_layer *lower = conn->hops[index].layer;
 	struct chimney_conn_info info = {
 		.id = conn->id,
-		.dev = conn->stack->dev,
+		.dev = conn->key.stack->dev,
 	};
 
 	chimney_conn_tuple(conn, &info.tuple);
-	trace_chimney_initiate(conn->stack->dev, lower->name, conn->id, 0, index,
+	trace_chimney_initiate(conn->key.stack->dev, lower->name, conn->id, 0, index,
 			       "");
 	return lower->ops->initiate(lower, upper, &info);
 }
@@ -142,9 +142,9 @@ static void chimney_complete_run(struct chimney_conn *conn, bool from_work);
 static void chimney_bad_completion(struct chimney_layer *layer,
 				   struct chimney_conn *conn, const char *what)
 {
-	chimney_stats_rule(conn ? conn->stack->stats : NULL,
+	chimney_stats_rule(conn ? conn->key.stack->stats : NULL,
 			   CHIMNEY_RULE_BAD_COMPLETION);
-	trace_chimney_violation(conn ? conn->stack->dev : NULL,
+	trace_chimney_violation(conn ? conn->key.stack->dev : NULL,
 				layer ? layer->name : "?", conn ? conn->id : 0,
 				0, 0, chimney_rule_name(CHIMNEY_RULE_BAD_COMPLETION));
 	pr_warn_ratelimited("%s: ignored %s on connection %llu\n",
@@ -209,10 +209,8 @@ int chimney_offload_initiate(struct chimney_layer *top,
 	}
 	list_for_each_entry(layer, &stack->layers, node)
 		conn->hops[i++].layer = layer;
-	chimney_conn_key_init(&conn->key, dev_net(stack->dev),
-			      stack->dev->ifindex, tuple);
+	chimney_conn_key_init(&conn->key, stack, tuple);
 	conn->id = chimney_conn_next_id();
-	conn->stack = stack;
 	refcount_set(&conn->ref, 1);
 	spin_lock_init(&conn->lock);
 	atomic64_set(&conn->ev, CHIMNEY_CONN_OFFLOADING);
@@ -352,7 +350,7 @@ void chimney_initiate_offload_complete(struct chimney_layer *layer,
 		chimney_bad_completion(layer, NULL, "initiate completion");
 		return;
 	}
-	stack = conn->stack;
+	stack = conn->key.stack;
 	above = conn->hops[index].layer;
 	if (status > 0)
 		status = -EIO;
@@ -481,7 +479,7 @@ int chimney_conn_terminate(struct chimney_conn *conn)
 	if (err)
 		return err;
 
-	trace_chimney_terminate(conn->stack->dev, conn->hops[0].layer->name,
+	trace_chimney_terminate(conn->key.stack->dev, conn->hops[0].layer->name,
 				conn->id, 0, 0, "");
 	err = chimney_pass_terminate(conn, 1);
 
@@ -491,7 +489,7 @@ int chimney_conn_terminate(struct chimney_conn *conn)
 		chimney_conn_set_state(conn, CHIMNEY_CONN_OFFLOADED);
 		atomic64_andnot(CHIMNEY_EV_CLOSED, &conn->ev);
 		/* A drain that saw it terminating must look again. */
-		WRITE_ONCE(conn->stack->drain_kick, true);
+		WRITE_ONCE(conn->key.stack->drain_kick, true);
 	} else if (err) {
 		/* Refused but completed below: the completion stands. */
 		err = 0;
@@ -709,7 +707,7 @@ static void chimney_complete_run(struct chimney_conn *conn, bool from_work)
 		handle = conn->hops[index].handle;
 		WRITE_ONCE(handle->chimney_reserved, NULL);
 		handle->lower_context = NULL;
-		trace_chimney_terminate_complete(conn->stack->dev, layer->name,
+		trace_chimney_terminate_complete(conn->key.stack->dev, layer->name,
 						 conn->id, 0, status, "");
 		layer->ops->terminate_complete(layer, handle, status);
 		if (last)
@@ -717,7 +715,7 @@ static void chimney_complete_run(struct chimney_conn *conn, bool from_work)
 	}
 	/* Only a full terminate counts; a failed initiate already did. */
 	if (!conn->term_top)
-		chimney_stats_add(conn->stack->stats, terminated, 1);
+		chimney_stats_add(conn->key.stack->stats, terminated, 1);
 	chimney_conn_unlink(conn);
 }
 
@@ -750,6 +748,42 @@ u64 chimney_handle_conn_id(const struct chimney_offload_handle *handle)
 	return id;
 }
 EXPORT_SYMBOL_GPL(chimney_handle_conn_id);
+
+/**
+ * chimney_handle_conn_info() - what the framework keeps of a handle's connection
+ * @handle: a layer's own handle, or the upper handle a lower layer received
+ *	at initiate
+ * @info: filled in on success: the id, the device and the 4-tuple, as the
+ *	initiate op was given them
+ *
+ * A layer need not copy what the framework keeps for the connection's
+ * whole life. Any context.
+ *
+ * Return: 0, or -ENOENT when @handle belongs to no live connection (@info
+ * is then left alone).
+ */
+int chimney_handle_conn_info(const struct chimney_offload_handle *handle,
+			     struct chimney_conn_info *info)
+{
+	struct chimney_conn *conn;
+	void *tag;
+	int err = -ENOENT;
+
+	if (!handle || !info)
+		return -ENOENT;
+	rcu_read_lock();
+	tag = READ_ONCE(handle->chimney_reserved);
+	if (tag) {
+		conn = chimney_tag_conn(tag);
+		info->id = conn->id;
+		info->dev = conn->key.stack->dev;
+		chimney_conn_tuple(conn, &info->tuple);
+		err = 0;
+	}
+	rcu_read_unlock();
+	return err;
+}
+EXPORT_SYMBOL_GPL(chimney_handle_conn_info);
 
 void chimney_flush(void)
 {

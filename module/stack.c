@@ -191,7 +191,7 @@ static unsigned int chimney_stack_drain_pass(struct chimney_stack *stack)
 				break;
 			}
 			id = conn->id + 1;
-			if (conn->stack == stack &&
+			if (conn->key.stack == stack &&
 			    chimney_conn_state(conn) == CHIMNEY_CONN_OFFLOADED &&
 			    refcount_inc_not_zero(&conn->ref))
 				batch[n++] = conn;

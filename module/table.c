@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The connection table: an rhashtable keyed by (netns, ifindex, family,
- * 4-tuple) for the duplicate check and lookups from the data path, and an
- * xarray keyed by the stable 64-bit id for debugfs, the fake target and
+ * The connection table: an rhashtable keyed by (stack, family, 4-tuple)
+ * for the duplicate check and lookups from the data path, and an xarray
+ * keyed by the stable 64-bit id for debugfs, the fake target and
  * ordered walks. Lookups are lock-free under RCU; rhashtable does
  * per-bucket locking for writers and resizes itself, so lookup cost stays
  * flat up to millions of entries. Connections come from their own cache.
@@ -94,12 +94,11 @@ static void chimney_conn_free(struct rcu_head *rcu)
 }
 
 void chimney_conn_key_init(struct chimney_conn_key *key,
-			   const struct net *net, int ifindex,
+			   struct chimney_stack *stack,
 			   const struct chimney_tuple *tuple)
 {
 	memset(key, 0, sizeof(*key));
-	key->net = net;
-	key->ifindex = ifindex;
+	key->stack = stack;
 	key->family = tuple->family;
 	key->sport = tuple->sport;
 	key->dport = tuple->dport;

@@ -29,14 +29,15 @@
 #include "compat.h"
 #include "target.h"
 
-/* 80 bytes, from its own cache: there may be a million of them. */
+/*
+ * 56 bytes, from its own cache: there may be a million of them. The id and
+ * the 4-tuple stay with the framework (chimney_handle_conn_info()).
+ */
 struct chimney_target_conn {
 	struct chimney_offload_handle *upper;
-	u64 id;
 	u64 rate;			/* path rate, bytes per second */
 	unsigned long backlog_at;	/* jiffies of the last indication */
 	struct list_head pending_node;	/* t->backlog_pending, or empty */
-	union chimney_addr saddr;	/* local address, for invalidation */
 	u32 rtt_us;
 	u32 backlog;			/* last indicated; 0: none yet */
 	u32 backlog_pending;		/* rate-limited, sent by backlog_work */
@@ -102,7 +103,7 @@ static void chimney_target_finish_initiate(struct chimney_target *t,
 		tc->offloaded = true;
 		t->stats[tc->family].currently_established++;
 	} else {
-		xa_erase(&t->conns, tc->id);
+		xa_erase(&t->conns, chimney_handle_conn_id(tc->upper));
 		list_del_init(&tc->pending_node);
 		t->nr_conns--;
 	}
@@ -119,7 +120,8 @@ static void chimney_target_finish_terminate(struct chimney_target *t,
 	struct chimney_offload_handle *upper = tc->upper;
 
 	spin_lock_bh(&t->lock);
-	xa_erase(&t->conns, tc->id);
+	/* The handle routes until we complete: it still knows the id. */
+	xa_erase(&t->conns, chimney_handle_conn_id(upper));
 	list_del_init(&tc->pending_node);
 	t->nr_conns--;
 	t->stats[tc->family].currently_established--;
@@ -218,9 +220,7 @@ static int chimney_target_initiate(struct chimney_layer *layer,
 	if (!tc)
 		return -ENOMEM;
 	tc->upper = upper;
-	tc->id = info->id;
 	tc->family = info->tuple.family == AF_INET6;
-	tc->saddr = info->tuple.saddr;
 	INIT_LIST_HEAD(&tc->pending_node);
 
 	spin_lock_bh(&t->lock);
@@ -244,7 +244,7 @@ static int chimney_target_initiate(struct chimney_layer *layer,
 	delay = t->dying ? 0 : t->knobs.initiate_delay_ms;
 	spin_unlock_bh(&t->lock);
 
-	err = xa_insert(&t->conns, tc->id, tc, GFP_KERNEL);
+	err = xa_insert(&t->conns, info->id, tc, GFP_KERNEL);
 	if (err) {
 		spin_lock_bh(&t->lock);
 		t->nr_conns--;
@@ -491,11 +491,16 @@ EXPORT_SYMBOL_IF_KUNIT(chimney_target_set_path);
 static bool chimney_target_uses(struct chimney_target_conn *tc, u16 family,
 				const union chimney_addr *addr)
 {
+	struct chimney_conn_info info;
+
 	if (!addr)
 		return true;
+	if (chimney_handle_conn_info(tc->upper, &info) ||
+	    info.tuple.family != family)
+		return false;
 	if (family == AF_INET)
-		return !tc->family && tc->saddr.ip == addr->ip;
-	return tc->family && ipv6_addr_equal(&tc->saddr.in6, &addr->in6);
+		return info.tuple.saddr.ip == addr->ip;
+	return ipv6_addr_equal(&info.tuple.saddr.in6, &addr->in6);
 }
 
 /*

@@ -348,5 +348,7 @@ int chimney_indicate_event(struct chimney_layer *layer,
 void chimney_indicate_status(struct chimney_layer *layer, u32 status);
 
 u64 chimney_handle_conn_id(const struct chimney_offload_handle *handle);
+int chimney_handle_conn_info(const struct chimney_offload_handle *handle,
+			     struct chimney_conn_info *info);
 
 #endif /* _CHIMNEY_CHIMNEY_H */
