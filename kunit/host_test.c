@@ -32,17 +32,22 @@ static u64 ct_host_conn(struct kunit *test, struct chimney_device *cdev,
 	return id;
 }
 
-/* Has the host uploaded connection @id (after its queued work ran)? */
-static bool ct_uploaded(struct chimney_device *cdev, u64 id)
+/* Is connection @id out of the table? */
+static bool ct_gone(u64 id)
 {
-	struct chimney_conn *conn;
+	struct chimney_conn *conn = chimney_conn_get_id(id);
 
-	chimney_host_flush(cdev->host);
-	chimney_flush();
-	conn = chimney_conn_get_id(id);
 	if (conn)
 		chimney_conn_put(conn);
 	return !conn;
+}
+
+/* Has the host uploaded connection @id (after its queued work ran)? */
+static bool ct_uploaded(struct chimney_device *cdev, u64 id)
+{
+	chimney_host_flush(cdev->host);
+	chimney_flush();
+	return ct_gone(id);
 }
 
 struct ct_reason_case {
@@ -147,6 +152,57 @@ static void chimney_host_backlog_remembered(struct kunit *test)
 	chimney_conn_put(conn);
 	KUNIT_EXPECT_EQ(test, chimney_host_read(cdev->host, events[CHIMNEY_EVENT_SEND_BACKLOG_CHANGE]), 2);
 	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+}
+
+/*
+ * The host's terminate queue holds a reference on each TCB on it: one
+ * whose connection something else terminated first (the framework here,
+ * the device's removal below) is still there when the worker gets to it,
+ * and a host destroyed with TCBs queued lets go of them (KASAN, kmemleak).
+ */
+static void chimney_host_queue_outlives_terminate(struct kunit *test)
+{
+	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cthost%d"), 64);
+	struct chimney_host *host = cdev->host;
+	u64 a = ct_host_conn(test, cdev, 1300);
+	u64 b = ct_host_conn(test, cdev, 1301);
+	u64 c = ct_host_conn(test, cdev, 1302);
+	struct chimney_conn *conn;
+
+	/* Nothing the events queue runs until we let it. */
+	disable_delayed_work_sync(&host->term_work);
+	KUNIT_ASSERT_EQ(test, chimney_target_raise(cdev->target, a,
+						   CHIMNEY_EVENT_ABORT, 0), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_raise(cdev->target, b,
+						   CHIMNEY_EVENT_ABORT, 0), 0);
+	KUNIT_EXPECT_FALSE(test, llist_empty(&host->term_queue));
+	KUNIT_EXPECT_EQ(test, ct_conn_state(a), CHIMNEY_CONN_OFFLOADED);
+
+	/* a is terminated from elsewhere: its TCB is forgotten, still queued. */
+	conn = chimney_conn_get_id(a);
+	KUNIT_ASSERT_NOT_NULL(test, conn);
+	KUNIT_EXPECT_EQ(test, chimney_conn_terminate(conn), 0);
+	chimney_conn_put(conn);
+	chimney_flush();
+	KUNIT_EXPECT_TRUE(test, ct_gone(a));
+	KUNIT_EXPECT_EQ(test, host->nr_tcbs, 2U);
+
+	enable_delayed_work(&host->term_work);
+	mod_delayed_work(system_wq, &host->term_work, 0);
+	chimney_host_flush(host);
+	chimney_flush();
+	KUNIT_EXPECT_TRUE(test, ct_uploaded(cdev, b));
+	KUNIT_EXPECT_TRUE(test, llist_empty(&host->term_queue));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&host->terminate_errors), 0);
+	KUNIT_EXPECT_EQ(test, host->nr_tcbs, 1U);
+
+	/* c queued, then the device goes with the worker held off. */
+	disable_delayed_work_sync(&host->term_work);
+	KUNIT_ASSERT_EQ(test, chimney_target_raise(cdev->target, c,
+						   CHIMNEY_EVENT_ABORT, 0), 0);
+	KUNIT_EXPECT_FALSE(test, llist_empty(&host->term_queue));
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(cdev->dev), 0);
+	KUNIT_EXPECT_TRUE(test, ct_gone(c));
 }
 
 /* Poll (TCG is slow) until connection @id has left state @s. */
@@ -311,6 +367,7 @@ static struct kunit_case chimney_host_cases[] = {
 	KUNIT_CASE_PARAM(chimney_host_retrieve_policy, ct_reason_gen_params),
 	KUNIT_CASE(chimney_host_abort_and_disconnect),
 	KUNIT_CASE(chimney_host_backlog_remembered),
+	KUNIT_CASE(chimney_host_queue_outlives_terminate),
 	KUNIT_CASE(chimney_host_upload_all),
 	KUNIT_CASE(chimney_host_pause_resume),
 	KUNIT_CASE(chimney_host_resume_rereads_capacity),

@@ -64,16 +64,14 @@ struct chimney_conn_key {
 };
 
 /*
- * One layer's view of a connection. The layer's handle carries, in
- * chimney_reserved, the connection's address tagged with the hop's index
- * (connections are CHIMNEY_CONN_ALIGN aligned): that is how an indication
- * on a handle finds the connection and the layer that owns the handle.
+ * Each hop of a connection is the handle of the layer at that depth of
+ * its stack. The handle carries, in chimney_reserved, the connection's
+ * address tagged with the hop's index (connections are CHIMNEY_CONN_ALIGN
+ * aligned): that is how an indication on a handle finds the connection
+ * and the layer that owns the handle. The layers themselves are the
+ * stack's: they cannot change while it carries connections, and every
+ * connection pins its stack.
  */
-struct chimney_hop {
-	struct chimney_layer *layer;
-	struct chimney_offload_handle *handle;
-};
-
 #define CHIMNEY_CONN_ALIGN	CHIMNEY_MAX_DEPTH
 static_assert(!(CHIMNEY_CONN_ALIGN & (CHIMNEY_CONN_ALIGN - 1)));
 
@@ -116,7 +114,7 @@ struct chimney_conn {
 		struct work_struct complete_work;
 		struct rcu_head rcu;
 	};
-	struct chimney_hop hops[] __counted_by(nr_hops);
+	struct chimney_offload_handle *hops[] __counted_by(nr_hops);
 };
 
 /* What a handle's chimney_reserved holds: the connection and the hop index. */

@@ -131,7 +131,7 @@ static void chimney_upcall(struct chimney_conn *conn, unsigned int index,
 			   u32 info)
 {
 	struct chimney_upcalls *up = this_cpu_ptr(&chimney_upcalls);
-	struct chimney_layer *layer = conn->hops[index].layer;
+	struct chimney_layer *layer = chimney_conn_layer(conn, index);
 
 	up->frame[up->depth++] = (struct chimney_upcall){
 		.conn = conn, .index = index, .type = type, .info = info,
@@ -191,7 +191,7 @@ static bool chimney_forward_fast(struct chimney_layer *layer,
 	index = chimney_tag_index(tag);
 	if (!tag || f->conn != conn || f->index != index + 1 ||
 	    f->forwarded || f->type != type || f->info != info ||
-	    conn->hops[index + 1].layer != layer)
+	    chimney_conn_layer(conn, index + 1) != layer)
 		return false;
 	f->forwarded = true;
 	chimney_upcall(conn, index, upper, type, info);
@@ -230,6 +230,7 @@ int chimney_indicate_event(struct chimney_layer *layer,
 	enum chimney_rule rule;
 	struct chimney_conn *conn;
 	unsigned int index;
+	bool bh;
 	s64 ev;
 	void *tag;
 	int err;
@@ -249,18 +250,25 @@ int chimney_indicate_event(struct chimney_layer *layer,
 	    chimney_forward_fast(layer, upper, type, info))
 		return 0;
 
-	/* BH off is the RCU read side that keeps a connection's memory. */
-	local_bh_disable();
+	/*
+	 * BH off is the RCU read side that keeps a connection's memory; a
+	 * target raising from softirq (the usual case, as from a NIC's
+	 * NAPI poll) has it already.
+	 */
+	bh = !softirq_count();
+	if (bh)
+		local_bh_disable();
 	/* Pairs with smp_store_release() in chimney_bind_handle(). */
 	tag = smp_load_acquire(&upper->chimney_reserved);
 	if (!tag) {
-		local_bh_enable();
+		if (bh)
+			local_bh_enable();
 		return chimney_reject(layer, NULL, CHIMNEY_RULE_UNKNOWN_HANDLE,
 				      type, info);
 	}
 	conn = chimney_tag_conn(tag);
 	index = chimney_tag_index(tag);
-	if (index + 1 >= conn->nr_hops || conn->hops[index + 1].layer != layer) {
+	if (index + 1 >= conn->nr_hops || chimney_conn_layer(conn, index + 1) != layer) {
 		rule = CHIMNEY_RULE_WRONG_LAYER;
 		goto reject;
 	}
@@ -274,7 +282,8 @@ int chimney_indicate_event(struct chimney_layer *layer,
 		if (rule != CHIMNEY_RULE_NONE)
 			goto reject;
 		chimney_upcall(conn, index, upper, type, info);
-		local_bh_enable();
+		if (bh)
+			local_bh_enable();
 		return 0;
 	}
 
@@ -306,12 +315,14 @@ int chimney_indicate_event(struct chimney_layer *layer,
 	if (!(ev & CHIMNEY_EV_INFLIGHT_MASK) &&
 	    (ev & CHIMNEY_EV_STATE) != CHIMNEY_CONN_OFFLOADED)
 		wake_up_var(&conn->ev);
-	local_bh_enable();
+	if (bh)
+		local_bh_enable();
 	return 0;
 
 reject:
 	err = chimney_reject(layer, conn, rule, type, info);
-	local_bh_enable();
+	if (bh)
+		local_bh_enable();
 	return err;
 }
 EXPORT_SYMBOL_GPL(chimney_indicate_event);

@@ -28,16 +28,20 @@
 #include "host.h"
 #include "stack.h"
 
-/* 64 bytes: a million of them fit in the smallest general cache. */
+/*
+ * 48 bytes, from its own cache: there may be a million of them. The last
+ * send backlog indicated is the framework's to keep (debugfs shows it).
+ */
 struct chimney_host_tcb {
 	struct chimney_offload_handle handle;
 	struct list_head node;		/* host->tcbs */
-	struct list_head term_node;	/* host->term_queue, or empty */
+	struct llist_node term_node;	/* host->term_queue if QUEUED */
 	refcount_t ref;
-	int status;			/* of the initiate, once completed */
-	u32 flags;			/* CHIMNEY_HOST_*, host->lock */
-	u32 backlog;
+	u16 flags;			/* CHIMNEY_HOST_*, host->lock */
+	s16 status;			/* of the initiate (an errno), once completed */
 };
+
+static struct kmem_cache *chimney_host_tcb_cache;
 
 static struct chimney_host *to_host(struct chimney_layer *layer)
 {
@@ -52,7 +56,22 @@ static struct chimney_host_tcb *to_tcb(struct chimney_offload_handle *h)
 static void chimney_tcb_put(struct chimney_host_tcb *tcb)
 {
 	if (refcount_dec_and_test(&tcb->ref))
-		kfree(tcb);
+		kmem_cache_free(chimney_host_tcb_cache, tcb);
+}
+
+/*
+ * Put @tcb on the terminate queue unless it is there; the queue holds a
+ * reference, so a TCB forgotten meanwhile stays until the worker has
+ * looked at it. Return: whether the queue was empty. host->lock held.
+ */
+static bool chimney_host_enqueue(struct chimney_host *host,
+				 struct chimney_host_tcb *tcb)
+{
+	if (tcb->flags & CHIMNEY_HOST_QUEUED)
+		return false;
+	tcb->flags |= CHIMNEY_HOST_QUEUED;
+	refcount_inc(&tcb->ref);
+	return llist_add(&tcb->term_node, &host->term_queue);
 }
 
 /* host->lock held. */
@@ -60,16 +79,13 @@ static void chimney_host_queue_terminate(struct chimney_host *host,
 					 struct chimney_host_tcb *tcb)
 {
 	tcb->flags |= CHIMNEY_HOST_UPLOADING;
-	if (!list_empty(&tcb->term_node))
-		return;
 	/*
-	 * The worker runs until it finds the queue empty under this lock,
-	 * so only the first entry needs to wake it: an UPLOAD_ALL queues a
-	 * million without touching the workqueue's locks again.
+	 * The worker takes the whole queue each run, so only the entry that
+	 * finds it empty wakes it: an UPLOAD_ALL queues a million without
+	 * touching the workqueue's locks again.
 	 */
-	if (list_empty(&host->term_queue))
+	if (chimney_host_enqueue(host, tcb))
 		mod_delayed_work(system_wq, &host->term_work, 0);
-	list_add_tail(&tcb->term_node, &host->term_queue);
 }
 
 static void chimney_host_event(struct chimney_layer *layer,
@@ -83,10 +99,8 @@ static void chimney_host_event(struct chimney_layer *layer,
 	if (type == CHIMNEY_EVENT_RETRIEVE)
 		this_cpu_inc(host->pcpu->reasons[info]);
 	/* The common event touches nothing the host shares. */
-	if (type == CHIMNEY_EVENT_SEND_BACKLOG_CHANGE) {
-		WRITE_ONCE(tcb->backlog, info);
+	if (type == CHIMNEY_EVENT_SEND_BACKLOG_CHANGE)
 		return;
-	}
 
 	spin_lock(&host->lock);
 	switch (type) {
@@ -109,7 +123,7 @@ static void chimney_host_event(struct chimney_layer *layer,
 	spin_unlock(&host->lock);
 }
 
-/* Terminates the host worker takes off its queue per hold of host->lock. */
+/* TCBs the host worker takes from its queue per hold of host->lock. */
 #define CHIMNEY_HOST_TERM_BATCH	32
 
 static void chimney_host_term_work(struct work_struct *work)
@@ -118,27 +132,27 @@ static void chimney_host_term_work(struct work_struct *work)
 						 struct chimney_host,
 						 term_work);
 	struct chimney_host_tcb *batch[CHIMNEY_HOST_TERM_BATCH], *tcb;
+	struct llist_node *node;
 	unsigned int n, i;
 	bool busy = false;
 	int err;
 
-	while (!busy) {
+	/* Oldest first: an llist is a stack. */
+	node = llist_reverse_order(llist_del_all(&host->term_queue));
+	while (node) {
+		/* Off the queue (an event may queue it again from now on). */
 		spin_lock_bh(&host->lock);
-		for (n = 0; n < CHIMNEY_HOST_TERM_BATCH; n++) {
-			tcb = list_first_entry_or_null(&host->term_queue,
-						       struct chimney_host_tcb,
-						       term_node);
-			if (!tcb)
-				break;
-			list_del_init(&tcb->term_node);
-			refcount_inc(&tcb->ref);
-			batch[n] = tcb;
+		for (n = 0; node && n < CHIMNEY_HOST_TERM_BATCH; n++) {
+			tcb = llist_entry(node, struct chimney_host_tcb,
+					  term_node);
+			node = node->next;
+			tcb->flags &= ~CHIMNEY_HOST_QUEUED;
+			batch[n] = tcb;		/* with the queue's reference */
 		}
 		spin_unlock_bh(&host->lock);
-		if (!n)
-			break;
 		for (i = 0; i < n; i++) {
 			tcb = batch[i];
+			/* -EINVAL: forgotten, its terminate completed under us. */
 			err = chimney_offload_terminate(&host->layer,
 							&tcb->handle);
 			if (err == -EBUSY) {
@@ -150,14 +164,11 @@ static void chimney_host_term_work(struct work_struct *work)
 				 * tick later, not in a busy loop.
 				 */
 				spin_lock_bh(&host->lock);
-				if (!list_empty(&tcb->node) &&
-				    list_empty(&tcb->term_node))
-					list_add_tail(&tcb->term_node,
-						      &host->term_queue);
+				if (!list_empty(&tcb->node))
+					chimney_host_enqueue(host, tcb);
 				spin_unlock_bh(&host->lock);
 				busy = true;
 			} else if (err && err != -EALREADY && err != -EINVAL) {
-				/* -EINVAL: the terminate already completed under us. */
 				atomic64_inc(&host->terminate_errors);
 				pr_warn_ratelimited("%s: terminate of connection %llu failed: %d\n",
 						    netdev_name(host->layer.stack->dev),
@@ -180,7 +191,6 @@ static void chimney_host_forget(struct chimney_host *host,
 {
 	spin_lock_bh(&host->lock);
 	list_del_init(&tcb->node);
-	list_del_init(&tcb->term_node);
 	host->nr_tcbs--;
 	spin_unlock_bh(&host->lock);
 	chimney_tcb_put(tcb);
@@ -303,10 +313,9 @@ int chimney_host_offload(struct chimney_host *host,
 	struct chimney_host_tcb *tcb;
 	int err;
 
-	tcb = kzalloc(sizeof(*tcb), GFP_KERNEL);
+	tcb = kmem_cache_zalloc(chimney_host_tcb_cache, GFP_KERNEL);
 	if (!tcb)
 		return -ENOMEM;
-	INIT_LIST_HEAD(&tcb->term_node);
 	refcount_set(&tcb->ref, 2);	/* host->tcbs, and us until we return */
 	spin_lock_bh(&host->lock);
 	err = host->blocked;
@@ -320,7 +329,7 @@ int chimney_host_offload(struct chimney_host *host,
 	}
 	spin_unlock_bh(&host->lock);
 	if (err) {
-		kfree(tcb);
+		kmem_cache_free(chimney_host_tcb_cache, tcb);
 		return err;
 	}
 
@@ -365,12 +374,7 @@ EXPORT_SYMBOL_IF_KUNIT(chimney_host_accepts);
 
 static bool chimney_host_term_idle(struct chimney_host *host)
 {
-	bool idle;
-
-	spin_lock_bh(&host->lock);
-	idle = list_empty(&host->term_queue);
-	spin_unlock_bh(&host->lock);
-	return idle;
+	return llist_empty(&host->term_queue);
 }
 
 /* Wait until every terminate the host queued has been started. */
@@ -423,7 +427,7 @@ struct chimney_host *chimney_host_create(struct net_device *dev)
 	}
 	spin_lock_init(&host->lock);
 	INIT_LIST_HEAD(&host->tcbs);
-	INIT_LIST_HEAD(&host->term_queue);
+	init_llist_head(&host->term_queue);
 	INIT_DELAYED_WORK(&host->term_work, chimney_host_term_work);
 	host->capacity = UINT_MAX;
 	host->layer.name = "chimney_host";
@@ -441,14 +445,32 @@ EXPORT_SYMBOL_IF_KUNIT(chimney_host_create);
 /* Process context; connections still offloaded are uploaded first. */
 void chimney_host_destroy(struct chimney_host *host)
 {
+	struct chimney_host_tcb *tcb, *next;
+
 	/*
 	 * Uploads whatever the stack still carries, through every layer;
 	 * -ENODEV: the device's removal already did and unbound us.
 	 */
 	WARN_ON(chimney_layer_unregister(&host->layer) == -EINVAL);
 	cancel_delayed_work_sync(&host->term_work);
+	/* Queued, then terminated by the unregister: the queue's references. */
+	llist_for_each_entry_safe(tcb, next, llist_del_all(&host->term_queue),
+				  term_node)
+		chimney_tcb_put(tcb);
 	WARN_ON(!list_empty(&host->tcbs));
 	free_percpu(host->pcpu);
 	kfree(host);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_host_destroy);
+
+int chimney_host_init(void)
+{
+	chimney_host_tcb_cache = KMEM_CACHE(chimney_host_tcb, 0);
+	return chimney_host_tcb_cache ? 0 : -ENOMEM;
+}
+
+/* Every host is destroyed by now, and a TCB is freed without RCU. */
+void chimney_host_exit(void)
+{
+	kmem_cache_destroy(chimney_host_tcb_cache);
+}

@@ -4,6 +4,7 @@
 
 #include <linux/atomic.h>
 #include <linux/limits.h>
+#include <linux/llist.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -29,7 +30,7 @@ struct chimney_host {
 	spinlock_t lock;		/* all below up to the counters */
 	struct list_head tcbs;
 	unsigned int nr_tcbs;
-	struct list_head term_queue;	/* connections to upload */
+	struct llist_head term_queue;	/* TCBs to upload */
 	struct delayed_work term_work;
 	unsigned long decline;		/* optional reasons declined, by bit */
 	/*
@@ -50,6 +51,8 @@ struct chimney_host {
 	atomic64_t refused_full;
 };
 
+int chimney_host_init(void);
+void chimney_host_exit(void);
 struct chimney_host *chimney_host_create(struct net_device *dev);
 void chimney_host_destroy(struct chimney_host *host);
 int chimney_host_offload(struct chimney_host *host,
@@ -60,11 +63,12 @@ void chimney_host_flush(struct chimney_host *host);
 void chimney_host_set_capacity_source(struct chimney_host *host,
 				      chimney_host_capacity_fn fn, void *arg);
 
-/* Host-side per-connection flags, as shown in debugfs. */
+/* Host-side per-connection flags (u16). */
 #define CHIMNEY_HOST_OFFLOADED	BIT(0)
 #define CHIMNEY_HOST_RX_CLOSED	BIT(1)	/* disconnect: EOF to the app */
 #define CHIMNEY_HOST_UPLOADING	BIT(2)	/* terminate queued or running */
 #define CHIMNEY_HOST_UPLOAD_ALL	BIT(3)	/* initiate pending at UPLOAD_ALL */
 #define CHIMNEY_HOST_COMPLETED	BIT(4)	/* the initiate completed, with status */
+#define CHIMNEY_HOST_QUEUED	BIT(5)	/* on host->term_queue */
 
 #endif

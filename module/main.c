@@ -14,6 +14,7 @@
 
 #include "debugfs.h"
 #include "device.h"
+#include "host.h"
 #include "notify.h"
 #include "offload.h"
 #include "sock_target.h"
@@ -29,6 +30,9 @@ static int __init chimney_init(void)
 	err = chimney_table_init();
 	if (err)
 		goto err_table;
+	err = chimney_host_init();
+	if (err)
+		goto err_host;
 	err = chimney_target_init();
 	if (err)
 		goto err_target;
@@ -58,6 +62,7 @@ err_ulp:
 	chimney_devices_exit();
 	chimney_stack_exit();
 	rcu_barrier();
+	rcu_barrier();
 err_notify:
 	chimney_debugfs_exit();
 err_debugfs:
@@ -67,6 +72,8 @@ err_offload:
 err_sock_target:
 	chimney_target_exit();
 err_target:
+	chimney_host_exit();
+err_host:
 	chimney_table_exit();
 err_table:
 	return err;
@@ -81,8 +88,14 @@ static void __exit chimney_exit(void)
 	chimney_offload_exit();
 	chimney_sock_target_exit();
 	chimney_target_exit();
+	chimney_host_exit();
 	chimney_stack_exit();
-	/* The RCU frees of connections and stacks run before their caches go. */
+	/*
+	 * The RCU frees of connections run before their cache goes, and the
+	 * stacks' after them: a connection's free may drop the last
+	 * reference on its stack, whose free is one more grace period away.
+	 */
+	rcu_barrier();
 	rcu_barrier();
 	chimney_table_exit();
 	pr_info("unloaded\n");

@@ -103,7 +103,7 @@ static struct chimney_conn *chimney_handle_get_above(struct chimney_offload_hand
 		return NULL;
 	conn = chimney_handle_get(handle, index);
 	if (conn && (*index + 1 >= conn->nr_hops ||
-		     conn->hops[*index + 1].layer != lower)) {
+		     chimney_conn_layer(conn, *index + 1) != lower)) {
 		chimney_conn_put(conn);
 		conn = NULL;
 	}
@@ -114,7 +114,7 @@ static struct chimney_conn *chimney_handle_get_above(struct chimney_offload_hand
 static int chimney_pass_initiate(struct chimney_conn *conn, unsigned int index,
 				 struct chimney_offload_handle *upper)
 {
-	struct chimney_layer *lower = conn->hops[index].layer;
+	struct chimney_layer *lower = chimney_conn_layer(conn, index);
 	struct chimney_conn_info info = {
 		.id = conn->id,
 		.dev = conn->key.stack->dev,
@@ -129,7 +129,7 @@ static int chimney_pass_initiate(struct chimney_conn *conn, unsigned int index,
 static void chimney_bind_handle(struct chimney_conn *conn, unsigned int index,
 				struct chimney_offload_handle *handle)
 {
-	conn->hops[index].handle = handle;
+	conn->hops[index] = handle;
 	handle->lower_context = NULL;
 	/* Publishes the connection to lock-free indications on this handle. */
 	smp_store_release(&handle->chimney_reserved,
@@ -174,10 +174,9 @@ int chimney_offload_initiate(struct chimney_layer *top,
 			     const struct chimney_tuple *tuple,
 			     struct chimney_offload_handle *own)
 {
-	struct chimney_layer *layer, *bottom;
+	struct chimney_layer *bottom;
 	struct chimney_stack *stack;
 	struct chimney_conn *conn;
-	unsigned int i = 0;
 	bool done;
 	int err;
 
@@ -207,8 +206,8 @@ int chimney_offload_initiate(struct chimney_layer *top,
 		err = -ENOMEM;
 		goto unlock;
 	}
-	list_for_each_entry(layer, &stack->layers, node)
-		conn->hops[i++].layer = layer;
+	/* Pinned until the connection is freed: its layers are the stack's. */
+	refcount_inc(&stack->ref);
 	chimney_conn_key_init(&conn->key, stack, tuple);
 	conn->id = chimney_conn_next_id();
 	refcount_set(&conn->ref, 1);
@@ -246,7 +245,7 @@ int chimney_offload_initiate(struct chimney_layer *top,
 	spin_unlock_bh(&conn->lock);
 	if (done) {
 		/* Completed and refused at once: the completion stands. */
-		chimney_bad_completion(conn->hops[1].layer, conn,
+		chimney_bad_completion(chimney_conn_layer(conn, 1), conn,
 				       "refusal of a completed initiate");
 		return 0;
 	}
@@ -293,10 +292,10 @@ int chimney_offload_forward_initiate(struct chimney_layer *layer,
 
 	spin_lock_bh(&conn->lock);
 	if (chimney_conn_state(conn) != CHIMNEY_CONN_OFFLOADING ||
-	    conn->hops[index].handle)
+	    conn->hops[index])
 		err = -EBUSY;
 	else
-		conn->hops[index].handle = own;
+		conn->hops[index] = own;
 	spin_unlock_bh(&conn->lock);
 	if (err)
 		goto out;
@@ -308,10 +307,10 @@ int chimney_offload_forward_initiate(struct chimney_layer *layer,
 	spin_lock_bh(&conn->lock);
 	done = conn->initiate_done & BIT(index);
 	if (!done)
-		conn->hops[index].handle = NULL;
+		conn->hops[index] = NULL;
 	spin_unlock_bh(&conn->lock);
 	if (done) {
-		chimney_bad_completion(conn->hops[index + 1].layer, conn,
+		chimney_bad_completion(chimney_conn_layer(conn, index + 1), conn,
 				       "refusal of a completed initiate");
 		err = 0;
 	} else {
@@ -351,7 +350,7 @@ void chimney_initiate_offload_complete(struct chimney_layer *layer,
 		return;
 	}
 	stack = conn->key.stack;
-	above = conn->hops[index].layer;
+	above = chimney_conn_layer(conn, index);
 	if (status > 0)
 		status = -EIO;
 	mine = index + 1;
@@ -426,8 +425,8 @@ EXPORT_SYMBOL_GPL(chimney_initiate_offload_complete);
 /* Ask the layer of hop @index to terminate; process context. */
 static int chimney_pass_terminate(struct chimney_conn *conn, unsigned int index)
 {
-	struct chimney_layer *lower = conn->hops[index].layer;
-	void *context = conn->hops[index - 1].handle->lower_context;
+	struct chimney_layer *lower = chimney_conn_layer(conn, index);
+	void *context = conn->hops[index - 1]->lower_context;
 	int err;
 
 	err = lower->ops->terminate(lower, context);
@@ -479,7 +478,7 @@ int chimney_conn_terminate(struct chimney_conn *conn)
 	if (err)
 		return err;
 
-	trace_chimney_terminate(conn->key.stack->dev, conn->hops[0].layer->name,
+	trace_chimney_terminate(conn->key.stack->dev, chimney_conn_layer(conn, 0)->name,
 				conn->id, 0, 0, "");
 	err = chimney_pass_terminate(conn, 1);
 
@@ -534,7 +533,7 @@ int chimney_offload_terminate(struct chimney_layer *top,
 	conn = chimney_handle_get(own, &index);
 	if (!conn)
 		return -EINVAL;
-	if (index || conn->hops[0].layer != top)
+	if (index || chimney_conn_layer(conn, 0) != top)
 		err = -EINVAL;
 	else
 		err = chimney_conn_terminate(conn);
@@ -568,7 +567,7 @@ int chimney_offload_forward_terminate(struct chimney_layer *layer,
 	if (!conn)
 		return -EINVAL;
 	spin_lock_bh(&conn->lock);
-	ok = conn->hops[index].layer == layer &&
+	ok = chimney_conn_layer(conn, index) == layer &&
 	     chimney_conn_state(conn) == CHIMNEY_CONN_TERMINATING &&
 	     index >= conn->term_top && index + 1 < conn->nr_hops;
 	spin_unlock_bh(&conn->lock);
@@ -645,7 +644,7 @@ static void chimney_partial_start(struct chimney_conn *conn)
 
 	while ((err = chimney_pass_terminate(conn, conn->term_top + 1))) {
 		pr_warn_ratelimited("%s refused to terminate connection %llu (%d); retrying\n",
-				    conn->hops[conn->term_top + 1].layer->name,
+				    chimney_conn_layer(conn, conn->term_top + 1)->name,
 				    conn->id, err);
 		msleep(delay);
 		delay = min(delay * 2, 1000U);
@@ -703,8 +702,8 @@ static void chimney_complete_run(struct chimney_conn *conn, bool from_work)
 			chimney_partial_start(conn);
 			continue;
 		}
-		layer = conn->hops[index].layer;
-		handle = conn->hops[index].handle;
+		layer = chimney_conn_layer(conn, index);
+		handle = conn->hops[index];
 		WRITE_ONCE(handle->chimney_reserved, NULL);
 		handle->lower_context = NULL;
 		trace_chimney_terminate_complete(conn->key.stack->dev, layer->name,

@@ -86,14 +86,19 @@ static bool chimney_ops_valid(const struct chimney_layer_ops *ops,
 	return true;
 }
 
+/* Only while the stack carries no connection: see chimney_conn_layer(). */
 static void chimney_stack_renumber(struct chimney_stack *stack)
 {
 	struct chimney_layer *layer;
 	unsigned int depth = 0;
 
-	list_for_each_entry(layer, &stack->layers, node)
+	list_for_each_entry(layer, &stack->layers, node) {
+		WRITE_ONCE(stack->layer_at[depth], layer);
 		layer->depth = depth++;
+	}
 	stack->depth = depth;
+	while (depth < CHIMNEY_MAX_DEPTH)
+		WRITE_ONCE(stack->layer_at[depth++], NULL);
 }
 
 static struct chimney_stack *chimney_stack_create(struct net_device *dev)
@@ -126,7 +131,8 @@ static void chimney_stack_free(struct rcu_head *rcu)
 	kfree(stack);
 }
 
-static void chimney_stack_put(struct chimney_stack *stack)
+/* Connections pin their stack too: this may run from their RCU free. */
+void chimney_stack_put(struct chimney_stack *stack)
 {
 	if (!refcount_dec_and_test(&stack->ref))
 		return;

@@ -9,9 +9,8 @@
 #include <linux/spinlock.h>
 #include <chimney/chimney.h>
 
+#include "conn.h"
 #include "stats.h"
-
-struct chimney_conn;
 
 /*
  * The layers bound to one net_device, top to bottom, and how many
@@ -29,6 +28,8 @@ struct chimney_stack {
 	netdevice_tracker dev_tracker;
 	struct list_head node;		/* chimney_stacks */
 	struct list_head layers;	/* top to bottom */
+	/* The same, by depth: a connection's hop i is layer_at[i]. */
+	struct chimney_layer *layer_at[CHIMNEY_MAX_DEPTH];
 	unsigned int depth;
 	refcount_t ref;
 
@@ -45,7 +46,19 @@ struct chimney_stack {
 extern struct mutex chimney_stacks_lock;
 extern struct list_head chimney_stacks;
 
+/*
+ * The layer that owns hop @index of @conn. A live connection's stack keeps
+ * its layers; one already gone may read another layer or NULL, which the
+ * callers only ever compare.
+ */
+static inline struct chimney_layer *chimney_conn_layer(const struct chimney_conn *conn,
+						       unsigned int index)
+{
+	return READ_ONCE(conn->key.stack->layer_at[index]);
+}
+
 struct chimney_stack *chimney_stack_find(const struct net_device *dev);
+void chimney_stack_put(struct chimney_stack *stack);
 void chimney_stack_remove(struct net_device *dev);
 void chimney_stack_exit(void);
 

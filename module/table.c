@@ -63,7 +63,7 @@ void chimney_table_exit(void)
 	WARN_ON(!xa_empty(&chimney_by_id));
 	xa_destroy(&chimney_by_id);
 	rhashtable_destroy(&chimney_by_key);
-	/* The caller's rcu_barrier() has run every chimney_conn_free(). */
+	/* The caller's two rcu_barrier()s ran every chimney_conn_free(). */
 	kmem_cache_destroy(chimney_conn_cache);
 }
 
@@ -87,6 +87,7 @@ static void chimney_conn_free(struct rcu_head *rcu)
 {
 	struct chimney_conn *conn = container_of(rcu, struct chimney_conn, rcu);
 
+	chimney_stack_put(conn->key.stack);
 	if (conn->nr_hops <= CHIMNEY_CACHED_HOPS)
 		kmem_cache_free(chimney_conn_cache, conn);
 	else
