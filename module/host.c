@@ -8,7 +8,8 @@
  *    reason (then the target keeps running the connection);
  *  - disconnect: the receive half is closed and the emulated application,
  *    seeing EOF, closes; the connection is then terminated;
- *  - send backlog change: remembered as the send pipeline depth;
+ *  - send backlog change: counted; the framework keeps the last one of
+ *    each connection (debugfs), the send pipeline depth to use;
  *  - UPLOAD_ALL: terminate everything offloaded on the device, and each
  *    initiate still pending as soon as it completes; offload nothing new
  *    (-ENETDOWN) until OFFLOAD_RESUME;
