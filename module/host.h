@@ -51,8 +51,6 @@ struct chimney_host {
 	atomic64_t refused_full;
 };
 
-int chimney_host_init(void);
-void chimney_host_exit(void);
 struct chimney_host *chimney_host_create(struct net_device *dev);
 void chimney_host_destroy(struct chimney_host *host);
 int chimney_host_offload(struct chimney_host *host,

@@ -14,7 +14,6 @@
 
 #include "debugfs.h"
 #include "device.h"
-#include "host.h"
 #include "notify.h"
 #include "offload.h"
 #include "sock_target.h"
@@ -30,9 +29,6 @@ static int __init chimney_init(void)
 	err = chimney_table_init();
 	if (err)
 		goto err_table;
-	err = chimney_host_init();
-	if (err)
-		goto err_host;
 	err = chimney_target_init();
 	if (err)
 		goto err_target;
@@ -72,8 +68,6 @@ err_offload:
 err_sock_target:
 	chimney_target_exit();
 err_target:
-	chimney_host_exit();
-err_host:
 	chimney_table_exit();
 err_table:
 	return err;
@@ -88,7 +82,6 @@ static void __exit chimney_exit(void)
 	chimney_offload_exit();
 	chimney_sock_target_exit();
 	chimney_target_exit();
-	chimney_host_exit();
 	chimney_stack_exit();
 	/*
 	 * The RCU frees of connections run before their cache goes, and the
