@@ -20,6 +20,7 @@
 #include "device.h"
 #include "host.h"
 #include "offload.h"
+#include "stack.h"
 #include "stats.h"
 #include "target.h"
 #include "util.h"
@@ -852,6 +853,248 @@ static void chimney_lifetime_complete_in_rcu(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, st->top_atomic);
 }
 
+/* --- the host's UPLOAD_ALL walks the id index while TCBs come and go ------- */
+
+struct ct_ua_race {
+	struct chimney_device *cdev;
+	struct ct_worker *w;
+	int rounds;
+	bool stop;
+	bool joined;		/* the workers were waited for already */
+	int offloaded;
+	int unexpected;		/* an offload error no rule explains */
+	int last_err;
+};
+
+/*
+ * CPU 0: RESUME, a few offloads, UPLOAD_ALL, over and over. CPU 1:
+ * offloads, one in three aborted at once (the host's worker terminates
+ * it), so the walk meets TCBs being created, queued, terminated and freed.
+ */
+static int ct_ua_racer(void *data, int me)
+{
+	struct ct_ua_race *r = data;
+	struct chimney_target *t = r->cdev->target;
+	struct chimney_tuple tuple;
+	u16 port = 6000;
+	int i, err;
+	u64 id;
+
+	if (!me) {
+		for (i = 0; i < r->rounds; i++) {
+			int seen = READ_ONCE(r->offloaded);
+			unsigned long end = jiffies + msecs_to_jiffies(20);
+
+			chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_RESUME);
+			/* A few offloads in, some of them being aborted. */
+			while (READ_ONCE(r->offloaded) < seen + 8 &&
+			       time_before(jiffies, end))
+				usleep_range(50, 100);
+			chimney_target_status(t, CHIMNEY_STATUS_UPLOAD_ALL);
+		}
+		/* Pairs with the load-acquire below. */
+		smp_store_release(&r->stop, true);
+		return 0;
+	}
+	/* Pairs with the store-release above. */
+	while (!smp_load_acquire(&r->stop)) {
+		ct_tuple4(&tuple, 0x0a000001, port, 0x0a000002, 80);
+		port = port == 60000 ? 6000 : port + 1;
+		err = chimney_host_offload(r->cdev->host, &tuple, &id);
+		if (!err) {
+			WRITE_ONCE(r->offloaded, r->offloaded + 1);
+			if (!(port % 3))
+				chimney_target_raise(t, id, CHIMNEY_EVENT_ABORT, 0);
+		} else if (err != -ENETDOWN && err != -ENOSPC && err != -EEXIST) {
+			r->unexpected++;
+			r->last_err = err;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+static void ct_ua_race_stop(void *data)
+{
+	struct ct_ua_race *r = data;
+
+	WRITE_ONCE(r->stop, true);
+	/* A completion is consumed by its wait: once only. */
+	if (!r->joined)
+		ct_workers_wait(r->w, 60);
+}
+
+/*
+ * The host keeps no list of its TCBs: UPLOAD_ALL finds them as hop 0 of
+ * its connections in the id index, under RCU, while they are offloaded,
+ * aborted, uploaded and freed on the other CPU (KASAN watches the TCBs,
+ * freed a grace period after their last reference). The last UPLOAD_ALL
+ * leaves nothing behind.
+ */
+static void chimney_lifetime_upload_all_race(struct kunit *test)
+{
+	struct ct_ua_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct chimney_host *host;
+	struct chimney_stack *stack;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->cdev = ct_attach(test, ct_netdev(test, "ctlife%d"), 32);
+	host = r->cdev->host;
+	stack = host->layer.stack;
+	/* Half the initiates complete from the target's work, later. */
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(r->cdev->target,
+						      CHIMNEY_KNOB_INITIATE_DELAY,
+						      1), 0);
+	r->rounds = 300;
+	r->w = ct_workers_start(test, ct_ua_racer, r);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ct_ua_race_stop, r), 0);
+	r->joined = ct_workers_wait(r->w, 300);
+	KUNIT_ASSERT_TRUE(test, r->joined);
+	kunit_info(test, "%d UPLOAD_ALLs against %d offloads", r->rounds,
+		   r->offloaded);
+
+	KUNIT_EXPECT_GT(test, r->offloaded, 0);
+	KUNIT_EXPECT_EQ_MSG(test, r->unexpected, 0, "last error %d", r->last_err);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&host->upload_all), r->rounds);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&host->terminate_errors), 0);
+	/*
+	 * The last word was an UPLOAD_ALL: once the initiates in flight
+	 * have landed, nothing is left, not even one the walk could not see
+	 * yet (its completion catches it).
+	 */
+	msleep(50);
+	chimney_host_flush(host);
+	chimney_flush();
+	KUNIT_EXPECT_EQ(test, READ_ONCE(host->nr_tcbs), 0U);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(stack->nr_conns), 0U);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(r->cdev->dev), 0);
+}
+
+/* --- the fake target finds by id what another CPU terminates ------------- */
+
+struct ct_find_race {
+	struct chimney_device *cdev;
+	struct ct_worker *w;
+	u64 id;
+	int rounds;
+	bool stop;
+	bool joined;
+	int found;
+	int gone;
+	int unexpected;
+	int last_err;
+};
+
+static void ct_find_count(struct ct_find_race *r, int err, bool event)
+{
+	if (err >= 0)
+		r->found++;
+	else if (err == -ENOENT)
+		r->gone++;
+	else if (!(event && err == -EPROTO)) {	/* an event its state refuses */
+		r->unexpected++;
+		r->last_err = err;
+	}
+}
+
+/*
+ * CPU 1 offloads a connection, publishes its id and terminates it, over
+ * and over (the terminate completes a millisecond later, from the
+ * target's work). CPU 0 works on whatever id is published through every
+ * by-id entry of the target and walks it with invalidates that match no
+ * address.
+ */
+static int ct_find_racer(void *data, int me)
+{
+	struct ct_find_race *r = data;
+	struct chimney_target *t = r->cdev->target;
+	union chimney_addr none = { .ip = htonl(0x0a0000fe) };
+	struct chimney_conn *conn;
+	struct chimney_tuple tuple;
+	u32 backlog;
+	u64 id;
+	int i;
+
+	if (me) {
+		for (i = 0; i < r->rounds; i++) {
+			ct_tuple4(&tuple, 0x0a000001, 7000 + i % 1000, 0x0a000002, 80);
+			if (chimney_host_offload(r->cdev->host, &tuple, &id))
+				continue;
+			WRITE_ONCE(r->id, id);
+			conn = chimney_conn_get_id(id);
+			if (conn) {
+				chimney_conn_terminate(conn);
+				chimney_conn_put(conn);
+			}
+			cond_resched();
+		}
+		/* Pairs with the load-acquire below. */
+		smp_store_release(&r->stop, true);
+		return 0;
+	}
+	/* Pairs with the store-release above. */
+	for (i = 0; !smp_load_acquire(&r->stop); i++) {
+		id = READ_ONCE(r->id);
+		ct_find_count(r, chimney_target_set_path(t, id, 125000000,
+							 1000 + i % 4000), true);
+		ct_find_count(r, chimney_target_traffic(t, id, 1, 1, 0), false);
+		ct_find_count(r, chimney_target_conn_backlog(t, id, &backlog), false);
+		ct_find_count(r, chimney_target_raise(t, id,
+						      CHIMNEY_EVENT_SEND_BACKLOG_CHANGE,
+						      4096 + i), true);
+		if (!(i % 8))
+			chimney_target_invalidate(t, AF_INET, &none);
+		cond_resched();
+	}
+	return 0;
+}
+
+static void ct_find_race_stop(void *data)
+{
+	struct ct_find_race *r = data;
+
+	WRITE_ONCE(r->stop, true);
+	/* A completion is consumed by its wait: once only. */
+	if (!r->joined)
+		ct_workers_wait(r->w, 60);
+}
+
+/*
+ * The fake target keeps no index: by id it reads its context out of the
+ * framework's (the lower_context of the handle above it), which it clears
+ * under its lock before freeing the context. Every by-id entry and the
+ * invalidate walk race the terminate of the very connection they look up
+ * (KASAN watches the contexts and the handles), and the connection is
+ * either found or -ENOENT.
+ */
+static void chimney_lifetime_target_find_race(struct kunit *test)
+{
+	struct ct_find_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->cdev = ct_attach(test, ct_netdev(test, "ctlife%d"), 64);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(r->cdev->target,
+						      CHIMNEY_KNOB_TERMINATE_DELAY,
+						      1), 0);
+	r->rounds = 1000;
+	r->w = ct_workers_start(test, ct_find_racer, r);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ct_find_race_stop, r), 0);
+	r->joined = ct_workers_wait(r->w, 300);
+	KUNIT_ASSERT_TRUE(test, r->joined);
+	kunit_info(test, "%d lookups found their connection, %d came too late",
+		   r->found, r->gone);
+	KUNIT_EXPECT_GT(test, r->found, 0);
+	KUNIT_EXPECT_EQ_MSG(test, r->unexpected, 0, "last error %d", r->last_err);
+	msleep(20);
+	chimney_flush();
+	KUNIT_EXPECT_EQ(test, r->cdev->target->nr_conns, 0U);
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(r->cdev->dev), 0);
+}
+
 static struct kunit_case chimney_lifetime_cases[] = {
 	KUNIT_CASE(chimney_lifetime_device_removal),
 	KUNIT_CASE(chimney_lifetime_removal_pending_initiate),
@@ -869,6 +1112,8 @@ static struct kunit_case chimney_lifetime_cases[] = {
 	KUNIT_CASE(chimney_lifetime_irqs_disabled),
 	KUNIT_CASE(chimney_lifetime_nested_events),
 	KUNIT_CASE(chimney_lifetime_complete_in_rcu),
+	KUNIT_CASE(chimney_lifetime_upload_all_race),
+	KUNIT_CASE(chimney_lifetime_target_find_race),
 	{}
 };
 

@@ -331,6 +331,60 @@ static void chimney_target_backlog_trailing_edge(struct kunit *test)
  */
 #define CT_BATCH_CONNS	150
 
+/*
+ * The target has no index of its own: by id it finds its context through
+ * the framework's (chimney_conn_lower_context()). Its own connections
+ * only, from the initiate (a failing one too, until it fails) until the
+ * terminate; and an invalidate reaches only its own.
+ */
+static void chimney_target_finds_its_own(struct kunit *test)
+{
+	struct chimney_device *a = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
+	struct chimney_device *b = ct_attach(test, ct_netdev(test, "cttarget%d"), 8);
+	struct chimney_target *t = a->target;
+	u32 backlog = 1;
+	u64 ida, idb, pending;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, ct_tgt_offload(a, 700, &ida), 0);
+	KUNIT_ASSERT_EQ(test, ct_tgt_offload(b, 701, &idb), 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, ida, 125000000, 1000), 1);
+	KUNIT_EXPECT_EQ(test, chimney_target_conn_backlog(t, ida, &backlog), 0);
+	KUNIT_EXPECT_EQ(test, backlog, 125000U);
+	/* b's connection, by a's target: not a's. */
+	KUNIT_EXPECT_EQ(test, chimney_target_set_path(t, idb, 125000000, 1000), -ENOENT);
+	KUNIT_EXPECT_EQ(test, chimney_target_traffic(t, idb, 1, 1, 0), -ENOENT);
+	KUNIT_EXPECT_EQ(test, chimney_target_raise(t, idb, CHIMNEY_EVENT_ABORT, 0),
+			-ENOENT);
+
+	/* Pending, and failing when it completes: found until then. */
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_INITIATE_DELAY,
+						      200), 0);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_FAIL_NEXT_INITIATE,
+						      -ENOBUFS), 0);
+	KUNIT_ASSERT_EQ(test, ct_tgt_offload(a, 702, &pending), 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_traffic(t, pending, 1, 1, 0), 0);
+	KUNIT_EXPECT_EQ(test, chimney_target_raise(t, pending, CHIMNEY_EVENT_ABORT, 0),
+			-EPROTO);
+	for (i = 0; i < 100 && ct_conn_state(pending) == CHIMNEY_CONN_OFFLOADING; i++)
+		usleep_range(10000, 11000);
+	KUNIT_EXPECT_EQ(test, chimney_target_traffic(t, pending, 1, 1, 0), -ENOENT);
+	KUNIT_ASSERT_EQ(test, chimney_target_set_knob(t, CHIMNEY_KNOB_INITIATE_DELAY,
+						      0), 0);
+
+	/* Invalidate: a's one connection, not b's. */
+	KUNIT_EXPECT_EQ(test, chimney_target_invalidate(t, AF_INET, NULL), 1);
+	chimney_host_flush(a->host);
+	chimney_flush();
+	KUNIT_EXPECT_EQ(test, ct_conn_state(ida), CHIMNEY_CONN_TERMINATED);
+	KUNIT_EXPECT_EQ(test, ct_conn_state(idb), CHIMNEY_CONN_OFFLOADED);
+	/* Terminated: not found any more. */
+	KUNIT_EXPECT_EQ(test, chimney_target_conn_backlog(t, ida, &backlog), -ENOENT);
+	KUNIT_EXPECT_EQ(test, t->nr_conns, 0U);
+	ct_tgt_done(test, a);
+	ct_tgt_done(test, b);
+}
+
 static void chimney_target_batched_walks(struct kunit *test)
 {
 	struct chimney_device *cdev = ct_attach(test, ct_netdev(test, "cttarget%d"),
@@ -372,7 +426,7 @@ static void chimney_target_batched_walks(struct kunit *test)
 						reasons[CHIMNEY_UPLOAD_INVALID_STATE]),
 			CT_BATCH_CONNS);
 
-	/* UPLOAD_ALL walks the host's list in batches too. */
+	/* UPLOAD_ALL walks the id index in batches too. */
 	KUNIT_ASSERT_EQ(test, chimney_target_status(t, CHIMNEY_STATUS_OFFLOAD_RESUME), 0);
 	for (i = 0; i < CT_BATCH_CONNS; i++)
 		KUNIT_ASSERT_EQ(test, ct_tgt_offload(cdev, 4000 + i, &id[i]), 0);
@@ -676,6 +730,7 @@ static struct kunit_case chimney_target_cases[] = {
 	KUNIT_CASE(chimney_target_stats_per_family),
 	KUNIT_CASE(chimney_target_completion_not_starved),
 	KUNIT_CASE(chimney_target_backlog_trailing_edge),
+	KUNIT_CASE(chimney_target_finds_its_own),
 	KUNIT_CASE_SLOW(chimney_target_batched_walks),
 	KUNIT_CASE(chimney_target_knob_writers),
 	KUNIT_CASE_PARAM(chimney_target_knob_values, ct_knob_gen_params),

@@ -65,7 +65,8 @@ struct chimney_conn_key {
 
 /*
  * Each hop of a connection is the handle of the layer at that depth of
- * its stack. The handle carries, in chimney_reserved, the connection's
+ * its stack; the bottom layer (the target) owns none, so a connection
+ * stores one handle fewer than its stack has layers. The handle carries, in chimney_reserved, the connection's
  * address tagged with the hop's index (connections are CHIMNEY_CONN_ALIGN
  * aligned): that is how an indication on a handle finds the connection
  * and the layer that owns the handle. The layers themselves are the
@@ -92,7 +93,8 @@ struct chimney_conn {
 	u16 initiate_done;		/* per hop: the layer below completed */
 	u16 initiate_ok;
 	u16 terminate_done;
-	u8 nr_hops;
+	u8 nr_hops;			/* the stack's depth */
+	u8 nr_handles;			/* nr_hops - 1: the bottom owns none */
 	u8 term_top;			/* hop told last: 0, or a failing layer */
 	s8 term_pending;		/* hop index to complete, or -1 */
 	u8 partial_top;			/* >0: initiate failed above this hop */
@@ -114,7 +116,7 @@ struct chimney_conn {
 		struct work_struct complete_work;
 		struct rcu_head rcu;
 	};
-	struct chimney_offload_handle *hops[] __counted_by(nr_hops);
+	struct chimney_offload_handle *hops[] __counted_by(nr_handles);
 };
 
 /* What a handle's chimney_reserved holds: the connection and the hop index. */

@@ -35,14 +35,32 @@
  * report, which the harness self-test's failnth_leak case relies on). The
  * last send backlog indicated is the framework's to keep (debugfs).
  */
+/*
+ * 32 bytes (kmalloc-32): the host keeps no list of its own. UPLOAD_ALL
+ * finds its TCBs through the framework's id index, as hop 0 of each of its
+ * stack's connections, under RCU: so a TCB is freed a grace period after
+ * its last reference, with ref left at zero for such a walker and
+ * chimney_reserved left NULL (for a layer below raising on a handle it
+ * must no longer use); the RCU head takes the two words nobody reads then.
+ */
 struct chimney_host_tcb {
-	struct chimney_offload_handle handle;
-	struct list_head node;		/* host->tcbs */
-	struct llist_node term_node;	/* host->term_queue if QUEUED */
+	union {
+		struct {
+			struct chimney_offload_handle handle;
+			struct llist_node term_node;	/* host->term_queue if QUEUED */
+		};
+		struct {
+			void *reserved;		/* handle.chimney_reserved */
+			struct rcu_head rcu;
+		};
+	};
 	refcount_t ref;
 	u16 flags;			/* CHIMNEY_HOST_*, host->lock */
 	s16 status;			/* of the initiate (an errno), once completed */
 };
+static_assert(sizeof(struct chimney_host_tcb) == 32);
+static_assert(offsetof(struct chimney_host_tcb, reserved) ==
+	      offsetof(struct chimney_host_tcb, handle.chimney_reserved));
 
 static struct chimney_host *to_host(struct chimney_layer *layer)
 {
@@ -57,7 +75,7 @@ static struct chimney_host_tcb *to_tcb(struct chimney_offload_handle *h)
 static void chimney_tcb_put(struct chimney_host_tcb *tcb)
 {
 	if (refcount_dec_and_test(&tcb->ref))
-		kfree(tcb);
+		kfree_rcu(tcb, rcu);
 }
 
 /*
@@ -165,7 +183,7 @@ static void chimney_host_term_work(struct work_struct *work)
 				 * tick later, not in a busy loop.
 				 */
 				spin_lock_bh(&host->lock);
-				if (!list_empty(&tcb->node))
+				if (!(tcb->flags & CHIMNEY_HOST_GONE))
 					chimney_host_enqueue(host, tcb);
 				spin_unlock_bh(&host->lock);
 				busy = true;
@@ -191,7 +209,7 @@ static void chimney_host_forget(struct chimney_host *host,
 				struct chimney_host_tcb *tcb)
 {
 	spin_lock_bh(&host->lock);
-	list_del_init(&tcb->node);
+	tcb->flags |= CHIMNEY_HOST_GONE;
 	host->nr_tcbs--;
 	spin_unlock_bh(&host->lock);
 	chimney_tcb_put(tcb);
@@ -209,8 +227,13 @@ static void chimney_host_initiate_complete(struct chimney_layer *layer,
 	tcb->status = status;
 	if (!status) {
 		tcb->flags |= CHIMNEY_HOST_OFFLOADED;
-		/* Pending when UPLOAD_ALL came: upload it now. */
-		if (tcb->flags & CHIMNEY_HOST_UPLOAD_ALL)
+		/*
+		 * Pending when UPLOAD_ALL came: upload it now. One that the
+		 * walk did not see yet (not in the id index when it passed)
+		 * has not been resumed since either.
+		 */
+		if ((tcb->flags & CHIMNEY_HOST_UPLOAD_ALL) ||
+		    host->blocked == -ENETDOWN)
 			chimney_host_queue_terminate(host, tcb);
 	}
 	spin_unlock_bh(&host->lock);
@@ -232,37 +255,65 @@ static unsigned int chimney_host_read_capacity(struct chimney_host *host)
 				   UINT_MAX;
 }
 
+/* TCBs an UPLOAD_ALL takes references on per RCU section. */
+#define CHIMNEY_HOST_WALK_BATCH	32
+
+/*
+ * Every TCB of the host, found as hop 0 of its stack's connections in the
+ * id index, a batch of references at a time: O(N) in all, BH off for one
+ * batch at a time. A connection offloaded meanwhile is refused (blocked)
+ * or, already past that check, caught by its completion.
+ */
 static void chimney_host_upload_all(struct chimney_host *host)
 {
-	struct chimney_host_tcb *tcb;
-	unsigned int batch;
-	LIST_HEAD(scan);
+	struct chimney_host_tcb *batch[CHIMNEY_HOST_WALK_BATCH], *tcb;
+	struct chimney_offload_handle *own;
+	struct chimney_conn *conn;
+	unsigned int n, i;
+	bool more = true;
+	u64 id = 0;
 
 	atomic64_inc(&host->upload_all);
-	/*
-	 * Take the list aside and walk it in batches, putting each back:
-	 * BH is off under host->lock. A connection that goes away meanwhile
-	 * leaves whichever list it is on; one offloaded meanwhile is refused
-	 * (blocked) or, if already past that check, marked by its completion.
-	 */
 	spin_lock_bh(&host->lock);
 	WRITE_ONCE(host->blocked, -ENETDOWN);
-	list_splice_init(&host->tcbs, &scan);
-	while (!list_empty(&scan)) {
-		for (batch = 0; batch < 64 && !list_empty(&scan); batch++) {
-			tcb = list_first_entry(&scan, struct chimney_host_tcb,
-					       node);
-			list_move_tail(&tcb->node, &host->tcbs);
+	spin_unlock_bh(&host->lock);
+	while (more) {
+		n = 0;
+		rcu_read_lock();
+		while (n < CHIMNEY_HOST_WALK_BATCH) {
+			conn = chimney_conn_lookup_next(&id);
+			if (!conn) {
+				more = false;
+				break;
+			}
+			id = conn->id + 1;
+			if (chimney_conn_layer(conn, 0) != &host->layer)
+				continue;
+			/* Cleared before the framework lets go of it. */
+			own = READ_ONCE(conn->hops[0]);
+			if (!own)
+				continue;
+			tcb = to_tcb(own);
+			if (refcount_inc_not_zero(&tcb->ref))
+				batch[n++] = tcb;
+		}
+		rcu_read_unlock();
+
+		spin_lock_bh(&host->lock);
+		for (i = 0; i < n; i++) {
+			tcb = batch[i];
+			if (tcb->flags & CHIMNEY_HOST_GONE)
+				continue;
 			if (!(tcb->flags & CHIMNEY_HOST_COMPLETED))
 				tcb->flags |= CHIMNEY_HOST_UPLOAD_ALL;
 			else if (tcb->flags & CHIMNEY_HOST_OFFLOADED)
 				chimney_host_queue_terminate(host, tcb);
 		}
 		spin_unlock_bh(&host->lock);
+		for (i = 0; i < n; i++)
+			chimney_tcb_put(batch[i]);
 		cond_resched();
-		spin_lock_bh(&host->lock);
 	}
-	spin_unlock_bh(&host->lock);
 }
 
 static void chimney_host_status(struct chimney_layer *layer, u32 status)
@@ -317,17 +368,16 @@ int chimney_host_offload(struct chimney_host *host,
 	tcb = kzalloc(sizeof(*tcb), GFP_KERNEL);
 	if (!tcb)
 		return -ENOMEM;
-	refcount_set(&tcb->ref, 2);	/* host->tcbs, and us until we return */
+	/* The framework's until it lets go of the handle, and ours. */
+	refcount_set(&tcb->ref, 2);
 	spin_lock_bh(&host->lock);
 	err = host->blocked;
 	if (!err && host->nr_tcbs >= host->capacity) {
 		atomic64_inc(&host->refused_full);
 		err = -ENOSPC;
 	}
-	if (!err) {
-		list_add_tail(&tcb->node, &host->tcbs);
+	if (!err)
 		host->nr_tcbs++;
-	}
 	spin_unlock_bh(&host->lock);
 	if (err) {
 		kfree(tcb);
@@ -427,7 +477,6 @@ struct chimney_host *chimney_host_create(struct net_device *dev)
 		return ERR_PTR(-ENOMEM);
 	}
 	spin_lock_init(&host->lock);
-	INIT_LIST_HEAD(&host->tcbs);
 	init_llist_head(&host->term_queue);
 	INIT_DELAYED_WORK(&host->term_work, chimney_host_term_work);
 	host->capacity = UINT_MAX;
@@ -458,7 +507,7 @@ void chimney_host_destroy(struct chimney_host *host)
 	llist_for_each_entry_safe(tcb, next, llist_del_all(&host->term_queue),
 				  term_node)
 		chimney_tcb_put(tcb);
-	WARN_ON(!list_empty(&host->tcbs));
+	WARN_ON(host->nr_tcbs);
 	free_percpu(host->pcpu);
 	kfree(host);
 }

@@ -28,8 +28,7 @@ struct chimney_host_pcpu {
 struct chimney_host {
 	struct chimney_layer layer;
 	spinlock_t lock;		/* all below up to the counters */
-	struct list_head tcbs;
-	unsigned int nr_tcbs;
+	unsigned int nr_tcbs;		/* not yet let go of by the framework */
 	struct llist_head term_queue;	/* TCBs to upload */
 	struct delayed_work term_work;
 	unsigned long decline;		/* optional reasons declined, by bit */
@@ -68,5 +67,6 @@ void chimney_host_set_capacity_source(struct chimney_host *host,
 #define CHIMNEY_HOST_UPLOAD_ALL	BIT(3)	/* initiate pending at UPLOAD_ALL */
 #define CHIMNEY_HOST_COMPLETED	BIT(4)	/* the initiate completed, with status */
 #define CHIMNEY_HOST_QUEUED	BIT(5)	/* on host->term_queue */
+#define CHIMNEY_HOST_GONE	BIT(6)	/* the framework has let go of it */
 
 #endif

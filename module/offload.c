@@ -129,11 +129,59 @@ static int chimney_pass_initiate(struct chimney_conn *conn, unsigned int index,
 static void chimney_bind_handle(struct chimney_conn *conn, unsigned int index,
 				struct chimney_offload_handle *handle)
 {
-	conn->hops[index] = handle;
+	WRITE_ONCE(conn->hops[index], handle);
 	handle->lower_context = NULL;
 	/* Publishes the connection to lock-free indications on this handle. */
 	smp_store_release(&handle->chimney_reserved,
 			  chimney_hop_tag(conn, index));
+}
+
+/*
+ * Before the owner of @handle hears that it may free it: the handle no
+ * longer leads to the connection, nor the connection to the handle. Under
+ * conn->lock, so chimney_conn_lower_context() never reads a handle whose
+ * owner was told. A walker of the id index that read the handle's address
+ * without the lock did so inside an RCU section begun before the owner
+ * could free it: an owner freeing its handle after a grace period may be
+ * found that way (the host's UPLOAD_ALL does).
+ */
+static void chimney_unbind_handle(struct chimney_conn *conn, unsigned int index,
+				  struct chimney_offload_handle *handle)
+{
+	lockdep_assert_held(&conn->lock);
+	WRITE_ONCE(conn->hops[index], NULL);
+	WRITE_ONCE(handle->chimney_reserved, NULL);
+	handle->lower_context = NULL;
+}
+
+/**
+ * chimney_conn_lower_context() - the bottom layer's context of a connection
+ * @conn: a connection from the id index, under RCU
+ * @bottom: the layer asking; must be the bottom of @conn's stack
+ *
+ * What @bottom wrote into the lower_context of the handle it received,
+ * while that handle is bound: from the initiate until the layer above is
+ * told that the initiate failed or the terminate completed. A bottom
+ * layer that clears the field under a lock of its own before it frees its
+ * context, and calls this under that lock, finds its live contexts by id
+ * without an index of its own (the fake target does).
+ *
+ * Return: the context, or NULL.
+ */
+void *chimney_conn_lower_context(struct chimney_conn *conn,
+				 const struct chimney_layer *bottom)
+{
+	struct chimney_offload_handle *upper;
+	void *context = NULL;
+
+	if (chimney_conn_layer(conn, conn->nr_hops - 1) != bottom)
+		return NULL;
+	spin_lock_bh(&conn->lock);
+	upper = conn->hops[conn->nr_hops - 2];
+	if (upper)
+		context = READ_ONCE(upper->lower_context);
+	spin_unlock_bh(&conn->lock);
+	return context;
 }
 
 static void chimney_complete_work(struct work_struct *work);
@@ -242,6 +290,9 @@ int chimney_offload_initiate(struct chimney_layer *top,
 
 	spin_lock_bh(&conn->lock);
 	done = conn->initiate_done & BIT(0);
+	/* Refused outright: nothing was completed, nothing to undo below. */
+	if (!done)
+		chimney_unbind_handle(conn, 0, own);
 	spin_unlock_bh(&conn->lock);
 	if (done) {
 		/* Completed and refused at once: the completion stands. */
@@ -249,8 +300,6 @@ int chimney_offload_initiate(struct chimney_layer *top,
 				       "refusal of a completed initiate");
 		return 0;
 	}
-	/* Refused outright: nothing was completed, nothing to undo below. */
-	WRITE_ONCE(own->chimney_reserved, NULL);
 	chimney_stats_add(stack->stats, offload_failed, 1);
 	chimney_conn_unlink(conn);
 	return err;
@@ -291,11 +340,12 @@ int chimney_offload_forward_initiate(struct chimney_layer *layer,
 	index = up + 1;
 
 	spin_lock_bh(&conn->lock);
+	/* Once, also after a failed completion has given the hop back. */
 	if (chimney_conn_state(conn) != CHIMNEY_CONN_OFFLOADING ||
-	    conn->hops[index])
+	    conn->hops[index] || (conn->initiate_done & BIT(index)))
 		err = -EBUSY;
 	else
-		conn->hops[index] = own;
+		WRITE_ONCE(conn->hops[index], own);
 	spin_unlock_bh(&conn->lock);
 	if (err)
 		goto out;
@@ -307,14 +357,12 @@ int chimney_offload_forward_initiate(struct chimney_layer *layer,
 	spin_lock_bh(&conn->lock);
 	done = conn->initiate_done & BIT(index);
 	if (!done)
-		conn->hops[index] = NULL;
+		chimney_unbind_handle(conn, index, own);
 	spin_unlock_bh(&conn->lock);
 	if (done) {
 		chimney_bad_completion(chimney_conn_layer(conn, index + 1), conn,
 				       "refusal of a completed initiate");
 		err = 0;
-	} else {
-		WRITE_ONCE(own->chimney_reserved, NULL);
 	}
 out:
 	chimney_conn_put(conn);
@@ -367,6 +415,9 @@ void chimney_initiate_offload_complete(struct chimney_layer *layer,
 			conn->partial_top = mine;
 			partial = true;
 		}
+		/* On failure the owner frees its handle in the callback. */
+		if (status)
+			chimney_unbind_handle(conn, index, upper);
 	}
 	spin_unlock_bh(&conn->lock);
 	if (bad) {
@@ -376,9 +427,6 @@ void chimney_initiate_offload_complete(struct chimney_layer *layer,
 	if (partial)
 		pr_warn_ratelimited("%s: failed initiate of connection %llu that succeeded below it; terminating it there\n",
 				    layer->name, conn->id);
-	/* On failure the owner frees its handle in the callback. */
-	if (status)
-		WRITE_ONCE(upper->chimney_reserved, NULL);
 
 	trace_chimney_initiate_complete(stack->dev, above->name, conn->id,
 					0, status, "");
@@ -694,6 +742,8 @@ static void chimney_complete_run(struct chimney_conn *conn, bool from_work)
 			last = index == conn->term_top;
 			if (last)
 				chimney_conn_set_state(conn, CHIMNEY_CONN_TERMINATED);
+			handle = conn->hops[index];
+			chimney_unbind_handle(conn, index, handle);
 		}
 		status = conn->term_status;
 		spin_unlock_bh(&conn->lock);
@@ -703,9 +753,6 @@ static void chimney_complete_run(struct chimney_conn *conn, bool from_work)
 			continue;
 		}
 		layer = chimney_conn_layer(conn, index);
-		handle = conn->hops[index];
-		WRITE_ONCE(handle->chimney_reserved, NULL);
-		handle->lower_context = NULL;
 		trace_chimney_terminate_complete(conn->key.stack->dev, layer->name,
 						 conn->id, 0, status, "");
 		layer->ops->terminate_complete(layer, handle, status);

@@ -38,6 +38,7 @@ static struct kmem_cache *chimney_conn_cache;
 
 /* Sized for the usual two-layer stack; deeper stacks take kmalloc. */
 #define CHIMNEY_CACHED_HOPS	2
+#define CHIMNEY_CACHED_HANDLES	(CHIMNEY_CACHED_HOPS - 1)
 
 int chimney_table_init(void)
 {
@@ -46,7 +47,7 @@ int chimney_table_init(void)
 
 	/* The alignment leaves room for the hop index in a handle's tag. */
 	chimney_conn_cache = kmem_cache_create("chimney_conn",
-					       struct_size(conn, hops, CHIMNEY_CACHED_HOPS),
+					       struct_size(conn, hops, CHIMNEY_CACHED_HANDLES),
 					       CHIMNEY_CONN_ALIGN, 0, NULL);
 	if (!chimney_conn_cache)
 		return -ENOMEM;
@@ -67,7 +68,10 @@ void chimney_table_exit(void)
 	kmem_cache_destroy(chimney_conn_cache);
 }
 
-/* A zeroed connection with room for @nr_hops hops, or NULL. */
+/*
+ * A zeroed connection for a stack of @nr_hops layers (at least two, the
+ * caller checks), with room for the handles of all but the bottom one.
+ */
 struct chimney_conn *chimney_conn_alloc(unsigned int nr_hops)
 {
 	struct chimney_conn *conn;
@@ -75,11 +79,12 @@ struct chimney_conn *chimney_conn_alloc(unsigned int nr_hops)
 	if (nr_hops <= CHIMNEY_CACHED_HOPS)
 		conn = kmem_cache_zalloc(chimney_conn_cache, GFP_KERNEL);
 	else	/* kmalloc aligns power-of-two sizes naturally */
-		conn = kzalloc(roundup_pow_of_two(struct_size(conn, hops, nr_hops)),
+		conn = kzalloc(roundup_pow_of_two(struct_size(conn, hops, nr_hops - 1)),
 			       GFP_KERNEL);
 	if (!conn)
 		return NULL;
 	conn->nr_hops = nr_hops;
+	conn->nr_handles = nr_hops - 1;
 	return conn;
 }
 

@@ -27,18 +27,21 @@
 
 #include "backlog.h"
 #include "compat.h"
+#include "conn.h"
+#include "offload.h"
 #include "target.h"
 
 /*
- * 56 bytes, from its own cache: there may be a million of them. The id and
- * the 4-tuple stay with the framework (chimney_handle_conn_info()).
+ * 40 bytes, from its own cache: there may be a million of them. The id and
+ * the 4-tuple stay with the framework (chimney_handle_conn_info()), and so
+ * does the index by id: the context is found as the lower_context of the
+ * handle above (chimney_conn_lower_context()), which is set at the
+ * initiate and cleared under t->lock before the context is freed.
  */
 struct chimney_target_conn {
 	struct chimney_offload_handle *upper;
-	u64 rate;			/* path rate, bytes per second */
-	unsigned long backlog_at;	/* jiffies of the last indication */
 	struct list_head pending_node;	/* t->backlog_pending, or empty */
-	u32 rtt_us;
+	u32 backlog_at;			/* low 32 bits of jiffies, last indication */
 	u32 backlog;			/* last indicated; 0: none yet */
 	u32 backlog_pending;		/* rate-limited, sent by backlog_work */
 	u8 family;			/* index into stats[] */
@@ -103,7 +106,7 @@ static void chimney_target_finish_initiate(struct chimney_target *t,
 		tc->offloaded = true;
 		t->stats[tc->family].currently_established++;
 	} else {
-		xa_erase(&t->conns, chimney_handle_conn_id(tc->upper));
+		WRITE_ONCE(tc->upper->lower_context, NULL);
 		list_del_init(&tc->pending_node);
 		t->nr_conns--;
 	}
@@ -120,8 +123,8 @@ static void chimney_target_finish_terminate(struct chimney_target *t,
 	struct chimney_offload_handle *upper = tc->upper;
 
 	spin_lock_bh(&t->lock);
-	/* The handle routes until we complete: it still knows the id. */
-	xa_erase(&t->conns, chimney_handle_conn_id(upper));
+	/* Not found by id any more: freed below, before we complete. */
+	WRITE_ONCE(upper->lower_context, NULL);
 	list_del_init(&tc->pending_node);
 	t->nr_conns--;
 	t->stats[tc->family].currently_established--;
@@ -214,7 +217,7 @@ static int chimney_target_initiate(struct chimney_layer *layer,
 	struct chimney_target *t = to_target(layer);
 	struct chimney_target_conn *tc;
 	unsigned int delay;
-	int status, err;
+	int status;
 
 	tc = kmem_cache_zalloc(chimney_target_conn_cache, GFP_KERNEL);
 	if (!tc)
@@ -244,17 +247,11 @@ static int chimney_target_initiate(struct chimney_layer *layer,
 	delay = t->dying ? 0 : t->knobs.initiate_delay_ms;
 	spin_unlock_bh(&t->lock);
 
-	err = xa_insert(&t->conns, info->id, tc, GFP_KERNEL);
-	if (err) {
-		spin_lock_bh(&t->lock);
-		t->nr_conns--;
-		spin_unlock_bh(&t->lock);
-		kmem_cache_free(chimney_target_conn_cache, tc);
-		return err;
-	}
-	/* The context is in place before the completion, as NDIS requires. */
-	if (!status)
-		upper->lower_context = tc;
+	/*
+	 * The context is in place before the completion, as NDIS requires,
+	 * and found by id from now on (a failing one too, until it fails).
+	 */
+	WRITE_ONCE(upper->lower_context, tc);
 	chimney_target_complete(t, tc, status, false, delay);
 	return 0;
 }
@@ -296,11 +293,15 @@ static const struct chimney_layer_ops chimney_target_ops = {
 static struct chimney_target_conn *chimney_target_find(struct chimney_target *t,
 						       u64 id, int *err)
 {
-	struct chimney_target_conn *tc = xa_load(&t->conns, id);
+	struct chimney_target_conn *tc = NULL;
+	struct chimney_conn *conn;
 
-	*err = 0;
-	if (!tc)
-		*err = -ENOENT;
+	rcu_read_lock();
+	conn = chimney_conn_lookup_id(id);
+	if (conn)
+		tc = chimney_conn_lower_context(conn, &t->layer);
+	rcu_read_unlock();
+	*err = tc ? 0 : -ENOENT;
 	return tc;
 }
 
@@ -352,6 +353,22 @@ int chimney_target_hw_failure(struct chimney_target *t, u64 id)
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_hw_failure);
 
+/*
+ * When the rate limit next lets @tc indicate (now, if it does already).
+ * backlog_at keeps the low 32 bits of jiffies, 4 bytes a connection
+ * fewer: the time since wraps after 2^32 jiffies, which can only shorten
+ * a hold, never make one longer than the interval. t->lock held.
+ */
+static unsigned long chimney_target_backlog_due(const struct chimney_target *t,
+						const struct chimney_target_conn *tc)
+{
+	unsigned long interval = msecs_to_jiffies(t->knobs.backlog_interval_ms);
+	unsigned long now = jiffies;
+	u32 since = (u32)now - tc->backlog_at;
+
+	return since >= interval ? now : now + (interval - since);
+}
+
 /* Deliver the backlog values the rate limit held back, once it allows. */
 static void chimney_target_backlog_work(struct work_struct *work)
 {
@@ -359,7 +376,7 @@ static void chimney_target_backlog_work(struct work_struct *work)
 						struct chimney_target,
 						backlog_work);
 	struct chimney_target_conn *tc;
-	unsigned long interval, due, next = 0;
+	unsigned long due, next = 0;
 	unsigned int batch = 0;
 	LIST_HEAD(scan);
 
@@ -381,8 +398,7 @@ static void chimney_target_backlog_work(struct work_struct *work)
 			spin_lock_bh(&t->lock);
 			continue;
 		}
-		interval = msecs_to_jiffies(t->knobs.backlog_interval_ms);
-		due = tc->backlog_at + interval;
+		due = chimney_target_backlog_due(t, tc);
 		if (!t->dying && time_before(jiffies, due)) {
 			if (!next || time_before(due, next))
 				next = due;
@@ -397,7 +413,7 @@ static void chimney_target_backlog_work(struct work_struct *work)
 					    CHIMNEY_EVENT_SEND_BACKLOG_CHANGE,
 					    tc->backlog_pending)) {
 			tc->backlog = tc->backlog_pending;
-			tc->backlog_at = jiffies;
+			tc->backlog_at = (u32)jiffies;
 			t->backlog_indicated++;
 			t->backlog_trailing++;
 		}
@@ -452,16 +468,13 @@ int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
 	tc = chimney_target_find(t, id, &err);
 	if (!tc)
 		goto unlock;
-	tc->rate = rate;
-	tc->rtt_us = rtt_us;
 	if (tc->backlog) {
 		if (!chimney_backlog_moved(tc->backlog, backlog)) {
 			list_del_init(&tc->pending_node);
 			t->backlog_suppressed++;
 			goto unlock;
 		}
-		due = tc->backlog_at +
-		      msecs_to_jiffies(t->knobs.backlog_interval_ms);
+		due = chimney_target_backlog_due(t, tc);
 		if (time_before(jiffies, due)) {
 			tc->backlog_pending = backlog;
 			if (list_empty(&tc->pending_node))
@@ -478,7 +491,7 @@ int chimney_target_set_path(struct chimney_target *t, u64 id, u64 rate,
 	if (!err) {
 		list_del_init(&tc->pending_node);
 		tc->backlog = backlog;
-		tc->backlog_at = jiffies;
+		tc->backlog_at = (u32)jiffies;
 		t->backlog_indicated++;
 		err = 1;
 	}
@@ -515,30 +528,38 @@ int chimney_target_invalidate(struct chimney_target *t, u16 family,
 			      const union chimney_addr *addr)
 {
 	struct chimney_target_conn *tc;
-	unsigned long id = 0;
+	struct chimney_conn *conn;
 	unsigned int batch;
+	bool more = true;
+	u64 id = 0;
 	int n = 0;
 
 	/*
-	 * In batches, resuming from the next id: BH is off under t->lock,
-	 * and a device may carry millions of connections.
+	 * The framework's id index, in batches, resuming from the next id:
+	 * BH is off under t->lock, and there may be millions of connections.
 	 */
-	do {
-		batch = 0;
+	while (more) {
 		spin_lock_bh(&t->lock);
-		xa_for_each_start(&t->conns, id, tc, id) {
-			if (tc->offloaded && !tc->terminating &&
+		rcu_read_lock();
+		for (batch = 0; batch < CHIMNEY_TARGET_BATCH; batch++) {
+			conn = chimney_conn_lookup_next(&id);
+			if (!conn) {
+				more = false;
+				break;
+			}
+			id = conn->id + 1;
+			tc = chimney_conn_lower_context(conn, &t->layer);
+			if (tc && tc->offloaded && !tc->terminating &&
 			    chimney_target_uses(tc, family, addr) &&
 			    !chimney_indicate_event(&t->layer, tc->upper,
 						    CHIMNEY_EVENT_RETRIEVE,
 						    CHIMNEY_UPLOAD_INVALID_STATE))
 				n++;
-			if (++batch == CHIMNEY_TARGET_BATCH || id == ULONG_MAX)
-				break;
 		}
+		rcu_read_unlock();
 		spin_unlock_bh(&t->lock);
 		cond_resched();
-	} while (batch == CHIMNEY_TARGET_BATCH && id++ != ULONG_MAX);
+	}
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_target_invalidate);
@@ -862,7 +883,6 @@ struct chimney_target *chimney_target_create(struct net_device *dev,
 	if (!t)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&t->lock);
-	xa_init(&t->conns);
 	INIT_LIST_HEAD(&t->ops);
 	INIT_DELAYED_WORK(&t->ops_work, chimney_target_ops_work);
 	INIT_LIST_HEAD(&t->backlog_pending);
@@ -906,8 +926,7 @@ void chimney_target_destroy(struct chimney_target *t)
 	cancel_delayed_work_sync(&t->backlog_work);
 	/* -ENODEV: the device's removal already unbound it. */
 	WARN_ON(chimney_layer_unregister(&t->layer) == -EINVAL);
-	WARN_ON(!xa_empty(&t->conns));
-	xa_destroy(&t->conns);
+	WARN_ON(t->nr_conns);
 	mutex_destroy(&t->status_lock);
 	kfree(t);
 }

@@ -5,7 +5,6 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
-#include <linux/xarray.h>
 #include <chimney/chimney.h>
 
 /*
@@ -52,7 +51,6 @@ extern const char * const chimney_target_knob_names[__CHIMNEY_KNOB_MAX];
 struct chimney_target {
 	struct chimney_layer layer;
 	spinlock_t lock;		/* all below but status_lock; held across upcalls */
-	struct xarray conns;		/* id -> struct chimney_target_conn */
 	unsigned int nr_conns;		/* including initiates in flight */
 	struct chimney_target_knobs knobs;
 	struct chimney_target_stats stats[2];	/* [0] IPv4, [1] IPv6 */

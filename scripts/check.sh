@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: lint, build the debug kernel (cached) and the modules, run every
-# KUnit suite and vm test in QEMU, judge the run, then prove the judge still
+# make check: build the debug kernel (cached) and the modules, run every
+# KUnit suite and vm test in QEMU with lint beside them, judge the run, then prove the judge still
 # fails what it must (harness self-test). Ends with "N passed, N failed".
 #
 # Environment:
@@ -54,6 +54,10 @@ problem() {
 	echo "FAIL: $*"
 	problems=$((problems + 1))
 }
+# A step line with the seconds since the start: where the time goes.
+say() {
+	echo "check: [$(($(date +%s) - start))s] $*"
+}
 
 # --- packages (a no-op when all are installed) -----------------------------------
 if ! "$top/scripts/deps.sh"; then
@@ -61,23 +65,14 @@ if ! "$top/scripts/deps.sh"; then
 	finish
 fi
 
-# --- static checks ---------------------------------------------------------------
-if [ "${CHIMNEY_SKIP_LINT:-0}" != 1 ] && [ -x "$top/scripts/lint.sh" ]; then
-	echo "check: lint"
-	if ! "$top/scripts/lint.sh"; then
-		problem "make lint failed"
-		finish
-	fi
-fi
-
 # --- kernel and modules ------------------------------------------------------------
-echo "check: kernel"
+say "kernel"
 if ! kdir=$("$top/scripts/kernel.sh"); then
 	problem "the test kernel did not build (scripts/kernel.sh)"
 	finish
 fi
 ksrc=$("$top/scripts/kernel.sh" --print-src)
-echo "check: building modules against $kdir"
+say "building modules against $kdir"
 if ! make -C "$top" KDIR="$kdir" modules > "$out/build.log" 2>&1; then
 	tail -n 40 "$out/build.log"
 	problem "building the chimney modules failed (make KDIR=$kdir; $out/build.log)"
@@ -106,7 +101,7 @@ fi
 # after the main run, before anything else boots a VM.
 unload_pid=""
 if [ "${CHIMNEY_SKIP_UNLOAD:-0}" != 1 ]; then
-	echo "check: unload run in the background (CHIMNEY_SKIP_UNLOAD=1 skips it)"
+	say "unload run in the background (CHIMNEY_SKIP_UNLOAD=1 skips it)"
 	rm -rf "$out/unload" "$out/unload-tests"
 	# The VM-side programs (static) and the tests not skipped.
 	if ! "$top/scripts/stress/build.sh" "$out/bin" > "$out/stress-build.log" 2>&1; then
@@ -132,16 +127,35 @@ if [ "${CHIMNEY_SKIP_UNLOAD:-0}" != 1 ]; then
 	# a few minutes; the VM's timeout follows the sizes asked for.
 	unload_timeout=$((${CHIMNEY_UNLOAD_CYCLES:-100} * 12 + ${CHIMNEY_FUZZ_WRITES:-100000} / 100 +
 		${STRESS_SECONDS:-60} * 2 + 1800))
-	CHIMNEY_VMTEST_TIMEOUT=${CHIMNEY_UNLOAD_VMTEST_TIMEOUT:-1800} \
-		"$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/unload" \
-		-t "$unload_timeout" -m 2G -v "$out/unload-tests" "${bins[@]}" \
-		--append "chimney.vmsuite=chimney_unload chimney.unload_cycles=${CHIMNEY_UNLOAD_CYCLES:-100} chimney.unload_seed=$seed chimney.fuzz_writes=${CHIMNEY_FUZZ_WRITES:-100000} chimney.fuzz_seed=$seed chimney.stress_seconds=${STRESS_SECONDS:-60} chimney.stress_seed=$seed" \
-		"${unload_mods[@]}" > "$out/unload.log" 2>&1 &
+	# unload.done appears when the VM is gone: the self-test then boots
+	# two VMs at a time (a finished child is a zombie to kill -0 until
+	# waited for, so the file, not the pid).
+	rm -f "$out/unload.done"
+	(
+		rc=0
+		CHIMNEY_VMTEST_TIMEOUT=${CHIMNEY_UNLOAD_VMTEST_TIMEOUT:-1800} \
+			"$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/unload" \
+			-t "$unload_timeout" -m 2G -v "$out/unload-tests" "${bins[@]}" \
+			--append "chimney.vmsuite=chimney_unload chimney.unload_cycles=${CHIMNEY_UNLOAD_CYCLES:-100} chimney.unload_seed=$seed chimney.fuzz_writes=${CHIMNEY_FUZZ_WRITES:-100000} chimney.fuzz_seed=$seed chimney.stress_seconds=${STRESS_SECONDS:-60} chimney.stress_seed=$seed" \
+			"${unload_mods[@]}" > "$out/unload.log" 2>&1 || rc=$?
+		touch "$out/unload.done"
+		exit "$rc"
+	) &
 	unload_pid=$!
 fi
 
+# --- static checks, in the background ------------------------------------------------
+# checkpatch, sparse and W=1 need a core for a minute or two; beside the VMs
+# they cost the wall clock little. Judged at the end, output in one piece.
+lint_pid=""
+if [ "${CHIMNEY_SKIP_LINT:-0}" != 1 ] && [ -x "$top/scripts/lint.sh" ]; then
+	say "lint in the background (CHIMNEY_SKIP_LINT=1 skips it)"
+	KDIR="$kdir" CHIMNEY_OUT="$out" "$top/scripts/lint.sh" > "$out/lint.txt" 2>&1 &
+	lint_pid=$!
+fi
+
 # --- the test run ------------------------------------------------------------------
-echo "check: running ${mods[*]##*/} in the VM"
+say "running ${mods[*]##*/} in the VM"
 CHIMNEY_VMTEST_TIMEOUT=${CHIMNEY_VMTEST_TIMEOUT:-240} "$top/scripts/qemu/run.sh" -k "$kdir/arch/x86/boot/bzImage" -o "$out/run" \
 	-b "$out/sockbin/chimney-sock" -b "$(command -v ss || echo /usr/bin/ss)" \
 	-b "$(command -v tc || echo /sbin/tc)" "${mods[@]}"
@@ -157,7 +171,7 @@ problems=$((problems + n))
 
 # --- stock Debian kernels (scripts/stock.sh: 6.1 and 6.12 in QEMU, dkms) ------------
 if [ "${CHIMNEY_SKIP_STOCK:-0}" != 1 ] && [ -x "$top/scripts/stock.sh" ]; then
-	echo "check: stock kernels (CHIMNEY_SKIP_STOCK=1 skips them)"
+	say "stock kernels (CHIMNEY_SKIP_STOCK=1 skips them)"
 	rm -f "$out/stock/counts"
 	CHIMNEY_ACCEL=$(cat "$out/run/accel" 2>/dev/null || true) CHIMNEY_OUT="$out" \
 		"$top/scripts/stock.sh" || problem "stock kernels (scripts/stock.sh)"
@@ -171,7 +185,7 @@ fi
 # `make bench` runs and prints every figure (a couple of minutes); the full
 # form with a million connections is `make bench`. Figures are not judged.
 if [ "${CHIMNEY_SKIP_BENCH:-0}" != 1 ]; then
-	echo "check: the benchmark, bounded (CHIMNEY_SKIP_BENCH=1 skips it)"
+	say "the benchmark, bounded (CHIMNEY_SKIP_BENCH=1 skips it)"
 	if BENCH_SCALE=small CHIMNEY_ACCEL=$(cat "$out/run/accel" 2>/dev/null || true) \
 		CHIMNEY_OUT="$out" "$top/scripts/bench.sh" > "$out/bench.txt" 2>&1; then
 		grep '^figure: ' "$out/bench.txt" || true
@@ -186,12 +200,13 @@ fi
 
 # --- harness self-test ---------------------------------------------------------------
 if [ "${CHIMNEY_SKIP_SELFTEST:-0}" != 1 ]; then
-	echo "check: harness self-test (CHIMNEY_SKIP_SELFTEST=1 skips it)"
+	say "harness self-test (CHIMNEY_SKIP_SELFTEST=1 skips it)"
 	CHIMNEY_ACCEL=$(cat "$out/run/accel")
 	export CHIMNEY_ACCEL
-	# Beside the unload run: one self-test VM at a time keeps to two VMs.
+	# Beside the unload run: one self-test VM at a time keeps to two VMs;
+	# two at a time once it is done.
 	if ! "$top/scripts/selftest/selftest.sh" -k "$kdir" -o "$out/selftest" \
-		${unload_pid:+-j 1}; then
+		${unload_pid:+-w "$out/unload.done"}; then
 		problem "harness self-test: the harness misjudged a deliberately broken module"
 	fi
 	ktap=$out/selftest/harness_selftest.ktap
@@ -209,9 +224,10 @@ if [ "${CHIMNEY_SKIP_SELFTEST:-0}" != 1 ]; then
 fi
 # --- the unload run's verdict -------------------------------------------------------
 # Waited for last: it runs beside the main VM, the stock kernels, the
-# benchmark and the self-test (one VM at a time then), two VMs at most.
+# benchmark and the self-test (one VM of it at a time until the unload VM is
+# done), two VMs at most.
 if [ -n "$unload_pid" ]; then
-	echo "check: waiting for the unload run"
+	say "waiting for the unload run"
 	wait "$unload_pid" || problem "the unload run did not finish ($out/unload.log)"
 	rc=0
 	"$top/scripts/qemu/verdict.sh" -n -k "$ksrc" -s "$top/scripts/vmtests-unload/suites" \
@@ -236,6 +252,14 @@ if [ -n "$unload_pid" ]; then
 		*) problem "scripts/stress/sites.sh could not map the failed sites ($out/unload-sites.txt)" ;;
 		esac
 	fi
+fi
+
+# --- the static checks' verdict -----------------------------------------------------
+if [ -n "$lint_pid" ]; then
+	rc=0
+	wait "$lint_pid" || rc=$?
+	cat "$out/lint.txt"
+	[ "$rc" = 0 ] || problem "make lint failed ($out/lint.txt)"
 fi
 
 finish

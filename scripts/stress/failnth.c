@@ -137,6 +137,7 @@ static void diff(const char *a, const char *b)
 
 /* Read the kernel log since last time; note chimney call sites of faults. */
 static bool last_in_chimney;
+static char last_site[96];
 
 static void scan_kmsg(const char *entry)
 {
@@ -180,6 +181,7 @@ static void scan_kmsg(const char *entry)
 			while (*p == ' ' || *p == '?')
 				p++;
 			snprintf(site, sizeof(site), "%.*s", (int)strcspn(p, "\n "), p);
+			snprintf(last_site, sizeof(last_site), "%s", site);
 			got = true;
 			for (i = 0; i < nsites; i++)
 				if (!strcmp(sites[i], site))
@@ -435,11 +437,21 @@ static int do_op(const char *op, int n, bool pair, bool *reached)
  * fields): count the allocations of a load that succeeds, then fail them
  * from the last one backwards while the failure lands in chimney's code,
  * stopping at the first one before chimney's init.
+ *
+ * A load with parameters (@align) differs from the plain one only from the
+ * point where chimney_init() first reads them: what comes before is the
+ * plain load's, allocation for allocation, and each load takes a second or
+ * more on the debug kernel. Walking back from the end, once ALIGNED
+ * failures in a row land on the call site the plain load's failure at the
+ * same position landed on, the rest is the plain load again: stop there.
  */
-static void run_init(const struct scenario *sc)
+#define ALIGNED 16
+static char init_site[2048][96];
+
+static void run_init(const struct scenario *sc, bool align)
 {
 	char *before, *after;
-	int total, n, err, seen = 0, nomem = 0;
+	int total, n, err, seen = 0, nomem = 0, same = 0;
 	bool reached;
 
 	if (!wanted(sc->name))
@@ -478,9 +490,19 @@ static void run_init(const struct scenario *sc)
 		}
 		seen++;
 		injected++;
+		if (n < (int)ARRAY_SIZE(init_site)) {
+			if (!align)
+				snprintf(init_site[n], sizeof(init_site[n]), "%s", last_site);
+			else if (!strcmp(init_site[n], last_site))
+				same++;
+			else
+				same = 0;
+		}
 		if (!err) {
 			steps(sc->undo);
 			free(before);
+			if (same >= ALIGNED)
+				break;
 			continue;
 		}
 		nomem += err == -ENOMEM;
@@ -494,9 +516,14 @@ static void run_init(const struct scenario *sc)
 		}
 		free(before);
 		free(after);
+		if (same >= ALIGNED)
+			break;
 	}
-	printf("failnth: %-28s %4d allocation(s) in the load, the last %d in chimney's init failed one by one (-ENOMEM %d)\n",
+	printf("failnth: %-28s %4d allocation(s) in the load, the last %d in chimney's init failed one by one (-ENOMEM %d)",
 	       sc->name, total, seen, nomem);
+	if (same >= ALIGNED)
+		printf(", then %d in a row at the plain load's sites: the rest is the plain load's", same);
+	printf("\n");
 	steps(sc->teardown);
 }
 
@@ -751,7 +778,7 @@ int main(int argc, char **argv)
 		};
 
 		for (i = 0; i < 2; i++)
-			run_init(&s[i]);
+			run_init(&s[i], i > 0);
 	}
 	{
 		int rc = insmod(chimney_ko, "");
