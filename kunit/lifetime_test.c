@@ -936,6 +936,7 @@ static void chimney_lifetime_upload_all_race(struct kunit *test)
 	struct ct_ua_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	struct chimney_host *host;
 	struct chimney_stack *stack;
+	unsigned int tcbs, conns;
 
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs two CPUs");
@@ -967,8 +968,10 @@ static void chimney_lifetime_upload_all_race(struct kunit *test)
 	msleep(50);
 	chimney_host_flush(host);
 	chimney_flush();
-	KUNIT_EXPECT_EQ(test, READ_ONCE(host->nr_tcbs), 0U);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(stack->nr_conns), 0U);
+	tcbs = READ_ONCE(host->nr_tcbs);
+	conns = READ_ONCE(stack->nr_conns);
+	KUNIT_EXPECT_EQ(test, tcbs, 0U);
+	KUNIT_EXPECT_EQ(test, conns, 0U);
 	KUNIT_EXPECT_EQ(test, chimney_device_detach(r->cdev->dev), 0);
 }
 
