@@ -1115,7 +1115,7 @@ static struct kunit_case chimney_lifetime_cases[] = {
 	KUNIT_CASE(chimney_lifetime_irqs_disabled),
 	KUNIT_CASE(chimney_lifetime_nested_events),
 	KUNIT_CASE(chimney_lifetime_complete_in_rcu),
-	KUNIT_CASE(chimney_lifetime_upload_all_race),
+	KUNIT_CASE_SLOW(chimney_lifetime_upload_all_race),
 	KUNIT_CASE(chimney_lifetime_target_find_race),
 	{}
 };
