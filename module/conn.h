@@ -66,10 +66,11 @@ struct chimney_conn_key {
 /*
  * Each hop of a connection is the handle of the layer at that depth of
  * its stack; the bottom layer (the target) owns none, so a connection
- * stores one handle fewer than its stack has layers. The handle carries, in chimney_reserved, the connection's
- * address tagged with the hop's index (connections are CHIMNEY_CONN_ALIGN
- * aligned): that is how an indication on a handle finds the connection
- * and the layer that owns the handle. The layers themselves are the
+ * stores one handle fewer than its stack has layers. The handle carries,
+ * in chimney_reserved, the connection's address tagged with the hop's
+ * index (connections are CHIMNEY_CONN_ALIGN aligned): that is how an
+ * indication on a handle finds the connection and the layer that owns the
+ * handle. The layers themselves are the
  * stack's: they cannot change while it carries connections, and every
  * connection pins its stack.
  */

@@ -30,18 +30,16 @@
 #include "stack.h"
 
 /*
- * 48 bytes (in kmalloc-64: a cache of its own would turn a TCB leaked on
+ * 32 bytes, in kmalloc-32 (a cache of its own would turn a TCB leaked on
  * an error path into SLUB's complaint at rmmod instead of kmemleak's
  * report, which the harness self-test's failnth_leak case relies on). The
- * last send backlog indicated is the framework's to keep (debugfs).
- */
-/*
- * 32 bytes (kmalloc-32): the host keeps no list of its own. UPLOAD_ALL
- * finds its TCBs through the framework's id index, as hop 0 of each of its
- * stack's connections, under RCU: so a TCB is freed a grace period after
- * its last reference, with ref left at zero for such a walker and
- * chimney_reserved left NULL (for a layer below raising on a handle it
- * must no longer use); the RCU head takes the two words nobody reads then.
+ * last send backlog indicated is the framework's to keep (debugfs), and
+ * the host keeps no list of its TCBs: UPLOAD_ALL finds them through the
+ * framework's id index, as hop 0 of each of its stack's connections, under
+ * RCU. So a TCB is freed a grace period after its last reference, with
+ * ref left at zero for such a walker and chimney_reserved left NULL (for a
+ * layer below raising on a handle it must no longer use): the RCU head
+ * takes the two words nobody reads by then.
  */
 struct chimney_host_tcb {
 	union {

@@ -289,7 +289,11 @@ static const struct chimney_layer_ops chimney_target_ops = {
 	.terminate = chimney_target_terminate,
 };
 
-/* An offloaded, not terminating connection of @t; t->lock held. */
+/*
+ * Connection @id of @t, from its initiate until its failure or its
+ * terminate completes. t->lock held: the finishers clear the context
+ * under it before they free it.
+ */
 static struct chimney_target_conn *chimney_target_find(struct chimney_target *t,
 						       u64 id, int *err)
 {
