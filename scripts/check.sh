@@ -142,6 +142,19 @@ if [ "${CHIMNEY_SKIP_UNLOAD:-0}" != 1 ]; then
 		exit "$rc"
 	) &
 	unload_pid=$!
+	# chimney.ko with -g, for mapping the fail-nth run's sites to lines at
+	# the end (scripts/stress/sites.sh); built now, beside the VMs.
+	"$top/scripts/stress/sites.sh" --build "$out/sites-g" "$kdir" > "$out/sites-build.log" 2>&1 &
+	sites_pid=$!
+fi
+
+# The harness self-test's modules, mutants and programs, built now beside
+# the VMs (-p); its boots come after the main run (-r).
+selftest_prep=""
+if [ "${CHIMNEY_SKIP_SELFTEST:-0}" != 1 ]; then
+	"$top/scripts/selftest/selftest.sh" -k "$kdir" -o "$out/selftest" -p \
+		> "$out/selftest-build.log" 2>&1 &
+	selftest_prep=$!
 fi
 
 # --- static checks, in the background ------------------------------------------------
@@ -205,7 +218,14 @@ if [ "${CHIMNEY_SKIP_SELFTEST:-0}" != 1 ]; then
 	export CHIMNEY_ACCEL
 	# Beside the unload run: one self-test VM at a time keeps to two VMs;
 	# two at a time once it is done.
-	if ! "$top/scripts/selftest/selftest.sh" -k "$kdir" -o "$out/selftest" \
+	# Booted with what was built in the background, or built now if that
+	# failed (its output says why).
+	phase=-r
+	if ! wait "$selftest_prep"; then
+		cat "$out/selftest-build.log"
+		phase=""
+	fi
+	if ! "$top/scripts/selftest/selftest.sh" -k "$kdir" -o "$out/selftest" ${phase:+"$phase"} \
 		${unload_pid:+-w "$out/unload.done"}; then
 		problem "harness self-test: the harness misjudged a deliberately broken module"
 	fi
@@ -240,10 +260,11 @@ if [ -n "$unload_pid" ]; then
 	[ "$rc" = 0 ] || [ "$n" != 0 ] || problem "verdict.sh failed on the unload run without saying why (exit $rc)"
 	# Which allocation call sites of module/ the fail-nth run failed: all
 	# of them, or a new one is missing from its entry points.
+	wait "$sites_pid" || true	# without its module, sites.sh builds one
 	if grep -q 'failnth: site ' "$out/unload/result.txt" 2>/dev/null; then
 		rc=0
 		"$top/scripts/stress/sites.sh" "$out/unload/result.txt" "$kdir" "$ksrc" \
-			> "$out/unload-sites.txt" 2>&1 || rc=$?
+			"$out/sites-g" > "$out/unload-sites.txt" 2>&1 || rc=$?
 		tail -n 1 "$out/unload-sites.txt"
 		case $rc in
 		0) ;;

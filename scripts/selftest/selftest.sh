@@ -8,9 +8,12 @@
 # in one way (a counter that drifts, a leak on an error path), and the
 # stress test that must catch it is run on that build.
 #
-# usage: scripts/selftest/selftest.sh [-k KDIR] [-o OUTDIR] [-j JOBS] [-w FILE]
+# usage: scripts/selftest/selftest.sh [-k KDIR] [-o OUTDIR] [-j JOBS] [-w FILE] [-p|-r]
 # -w FILE: one VM at a time until FILE exists (another VM runs beside this
 # one: make check's unload run), then JOBS.
+# -p: build the modules, mutants and programs into OUTDIR and stop; -r: boot
+# and judge with what -p built there (make check builds early, beside the
+# VMs), or build first if it did not.
 # Writes the KTAP suite "harness_selftest" to OUTDIR/harness_selftest.ktap
 # and prints one line per case. Exit status 0 if every case behaved.
 #
@@ -24,12 +27,15 @@ kdir=""
 out=${CHIMNEY_OUT:-$HOME/.cache/chimney/out}/selftest
 jobs=${CHIMNEY_SELFTEST_JOBS:-2}
 beside=""
-while getopts "k:o:j:w:" opt; do
+phase=all
+while getopts "k:o:j:w:pr" opt; do
 	case "$opt" in
 	k) kdir=$OPTARG ;;
 	o) out=$OPTARG ;;
 	j) jobs=$OPTARG ;;
 	w) beside=$OPTARG ;;
+	p) phase=build ;;
+	r) phase=run ;;
 	*) exit 2 ;;
 	esac
 done
@@ -40,49 +46,57 @@ run=$top/scripts/qemu/run.sh
 verdict=$top/scripts/qemu/verdict.sh
 start=$(date +%s)
 
-# Wipe only a directory this script made before.
-if [ -d "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -f "$out/.chimney-selftest" ]; then
-	echo "selftest.sh: $out is not a self-test output directory, not wiping it" >&2
-	exit 2
-fi
-rm -rf "$out"
-mkdir -p "$out/build"
-touch "$out/.chimney-selftest"
-# Build a copy so the repository stays free of build products.
-cp "$here/Kbuild" "$here"/*.c "$out/build/"
-if ! make -C "$kdir" M="$out/build" -j"$(nproc)" modules > "$out/build.log" 2>&1; then
-	tail -n 30 "$out/build.log"
-	echo "FAIL: selftest: building the self-test modules failed ($out/build.log)"
-	exit 1
-fi
-m=$out/build
+build() {
+	# Wipe only a directory this script made before.
+	if [ -d "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -f "$out/.chimney-selftest" ]; then
+		echo "selftest.sh: $out is not a self-test output directory, not wiping it" >&2
+		exit 2
+	fi
+	rm -rf "$out"
+	mkdir -p "$out/build"
+	touch "$out/.chimney-selftest"
+	# Build a copy so the repository stays free of build products.
+	cp "$here/Kbuild" "$here"/*.c "$out/build/"
+	if ! make -C "$kdir" M="$out/build" -j"$(nproc)" modules > "$out/build.log" 2>&1; then
+		tail -n 30 "$out/build.log"
+		echo "FAIL: selftest: building the self-test modules failed ($out/build.log)"
+		exit 1
+	fi
 
-# The mutants: a copy of chimney (and of chimney_ext, which the stress
-# tests drive) with one patch applied each.
-for p in "$here"/mutants/*.patch; do
-	mu=$out/mutant-$(basename "$p" .patch)
-	mkdir -p "$mu/kunit"
-	(cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
-		--exclude='.*.cmd' Kbuild include module kunit/chimney_ext.c) | tar -xf - -C "$mu"
-	printf 'obj-m := chimney_ext.o\nccflags-y := -I$(src)/../include\n' > "$mu/kunit/Kbuild"
-	if ! (cd "$mu" && git apply "$p") > "$mu.log" 2>&1; then
-		cat "$mu.log"
-		echo "FAIL: selftest: mutant $(basename "$p") no longer applies to module/"
-		exit 1
-	fi
-	# One at a time: make check runs this beside two VMs on two cores.
-	if ! make -C "$kdir" M="$mu" modules >> "$mu.log" 2>&1; then
-		tail -n 30 "$mu.log"
-		echo "FAIL: selftest: building mutant $(basename "$p") failed ($mu.log)"
-		exit 1
-	fi
-done
-"$top/scripts/stress/build.sh" "$out/bin"
-# One vm test of the unload run each, on its own.
-for t in 40-churn 50-failnth; do
-	mkdir -p "$out/vt-$t"
-	cp "$top/scripts/vmtests-unload/lib.inc" "$top/scripts/vmtests-unload/$t.sh" "$out/vt-$t/"
-done
+	# The mutants: a copy of chimney (and of chimney_ext, which the stress
+	# tests drive) with one patch applied each.
+	for p in "$here"/mutants/*.patch; do
+		mu=$out/mutant-$(basename "$p" .patch)
+		mkdir -p "$mu/kunit"
+		(cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
+			--exclude='.*.cmd' Kbuild include module kunit/chimney_ext.c) | tar -xf - -C "$mu"
+		printf 'obj-m := chimney_ext.o\nccflags-y := -I$(src)/../include\n' > "$mu/kunit/Kbuild"
+		if ! (cd "$mu" && git apply "$p") > "$mu.log" 2>&1; then
+			cat "$mu.log"
+			echo "FAIL: selftest: mutant $(basename "$p") no longer applies to module/"
+			exit 1
+		fi
+		# One at a time: make check runs this beside two VMs on two cores.
+		if ! make -C "$kdir" M="$mu" modules >> "$mu.log" 2>&1; then
+			tail -n 30 "$mu.log"
+			echo "FAIL: selftest: building mutant $(basename "$p") failed ($mu.log)"
+			exit 1
+		fi
+	done
+	"$top/scripts/stress/build.sh" "$out/bin"
+	# One vm test of the unload run each, on its own.
+	for t in 40-churn 50-failnth; do
+		mkdir -p "$out/vt-$t"
+		cp "$top/scripts/vmtests-unload/lib.inc" "$top/scripts/vmtests-unload/$t.sh" "$out/vt-$t/"
+	done
+	touch "$out/.built"
+}
+
+if [ "$phase" != run ] || [ ! -f "$out/.built" ]; then
+	build
+fi
+[ "$phase" != build ] || exit 0
+m=$out/build
 mut() { echo "$out/mutant-$1/module/chimney.ko $out/mutant-$1/kunit/chimney_ext.ko"; }
 
 none=$out/no-vmtests
@@ -140,8 +154,9 @@ cases=(
 only=" ${CHIMNEY_SELFTEST_ONLY:-} "
 wanted() { [ "$only" = "  " ] || [[ "$only" == *" $1 "* ]]; }
 
-# Each boot runs in the background, at most $jobs at a time (-m 1G each),
-# one while the VM beside us (-w) is still running.
+# Each boot runs in the background, at most $jobs at a time, one while the
+# VM beside us (-w) is still running. 512 MiB each (kmemleak scans less,
+# about 5 s a boot), 1 GiB for the stress tests on the mutants.
 slots() {
 	if [ -n "$beside" ] && [ ! -e "$beside" ]; then echo 1; else echo "$jobs"; fi
 }
@@ -162,8 +177,10 @@ for b in "${boots[@]}"; do
 		wait -n || true
 		running=$((running - 1))
 	done
+	mem=512M
+	[ -z "$app" ] || mem=1G
 	# shellcheck disable=SC2086 # $mods is a list
-	"$run" -k "$bzimage" -o "$out/$name" -t "$t" -m 1G -v "$vmt" "${extra[@]}" $mods \
+	"$run" -k "$bzimage" -o "$out/$name" -t "$t" -m "$mem" -v "$vmt" "${extra[@]}" $mods \
 		> "$out/$name.run.log" 2>&1 &
 	running=$((running + 1))
 	[ "$running" -le "$most" ] || most=$running

@@ -239,7 +239,7 @@ static int rmmod_retry(const char *name, long *refused)
 		(*refused)++;
 		if (now() > end)
 			die("rmmod %s refused for 30 s: %s", name, strerror(-rc));
-		usleep(20000);
+		usleep(5000);	/* a busy module is let go of in a window of ms */
 	}
 }
 

@@ -7,35 +7,66 @@
 # kernel's scripts/faddr2line, and marks each call site failed or not.
 # The module is built again with -g (KCFLAGS; GCC's code does not change
 # with -g, so the offsets match the VM's module) to have line numbers.
-# usage: scripts/stress/sites.sh RESULT.txt KDIR KSRC
-# Exit 1 if a call site was never failed.
+# usage: scripts/stress/sites.sh RESULT.txt KDIR KSRC [GDIR]
+#        scripts/stress/sites.sh --build GDIR KDIR
+# --build only builds that module into GDIR (make check does it early, in
+# the background); given GDIR, the mapping uses the module built there.
+# Exit 1 if a call site was never failed, 2 if it cannot tell.
 set -euo pipefail
 
-res=$1 kdir=$2 ksrc=$3
 top=$(cd "$(dirname "$0")/../.." && pwd)
+
+# chimney.ko alone (not the KUnit module) with -g, from a copy of the tree.
+build_g() {
+	local dir=$1 kdir=$2
+
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
+		--exclude='.*.cmd' include module) | tar -xf - -C "$dir"
+	echo 'obj-m += module/' > "$dir/Kbuild"
+	make -C "$kdir" M="$dir" KCFLAGS=-g modules > "$dir/build.log" 2>&1 ||
+		{ tail -n 20 "$dir/build.log"; return 2; }
+}
+
+if [ "${1:-}" = --build ]; then
+	build_g "${2:?usage: sites.sh --build GDIR KDIR}" "${3:?usage: sites.sh --build GDIR KDIR}"
+	exit
+fi
+res=$1 kdir=$2 ksrc=$3 gdir=${4:-}
 calls='k[mz]alloc|kcalloc|kmalloc_array|kv[mz]alloc|kvcalloc|kmem_cache_z?alloc|kstrdup|kmemdup'
 calls+='|alloc_(ordered_)?workqueue|rhashtable_init|rhashtable_(lookup_)?insert_fast'
 calls+='|xa_insert|xa_reserve|xa_store|xa_alloc|netdev_hold|debugfs_create_(dir|file(_unsafe)?)'
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir "$tmp/g"
-(cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' --exclude='.*.cmd' \
-	Kbuild include module kunit) | tar -xf - -C "$tmp/g"
-make -C "$kdir" M="$tmp/g" KCFLAGS=-g modules > "$tmp/build.log" 2>&1 ||
-	{ tail -n 20 "$tmp/build.log"; exit 2; }
-ko=$tmp/g/module/chimney.ko
+if [ -z "$gdir" ] || [ ! -f "$gdir/module/chimney.ko" ]; then
+	gdir=$tmp/g
+	build_g "$gdir" "$kdir" || exit 2
+fi
+ko=$gdir/module/chimney.ko
 # The line of each failed site's call: the stack gives the return address,
 # one byte back is inside the call instruction (as the kernel's own
-# stack decoders do), which faddr2line maps to the call's line.
+# stack decoders do), which faddr2line maps to the call's line. One
+# faddr2line run for all of them: it reads the module's symbols once.
 sed -n 's/.*failnth: site \([^ ]*\) (first failed by \(.*\))$/\1\t\2/p' "$res" | tr -d '\r' |
 while IFS=$'\t' read -r site by; do
 	fn=${site%%+*} off=${site#*+} size=${off#*/} off=${off%%/*}
-	site=$(printf '%s+%#x/%s' "$fn" $((off - 1)) "$size")
-	loc=$("$ksrc/scripts/faddr2line" "$ko" "$site" 2>/dev/null |
-		grep -o '/module/[^ /]*\.[ch]:[0-9]*' | sed -n 's|^/module/||; 1p' || true)
+	printf '%s+%#x/%s\t%s\n' "$fn" $((off - 1)) "$size" "$by"
+done > "$tmp/sites"
+: > "$tmp/lines"
+if [ -s "$tmp/sites" ]; then
+	# shellcheck disable=SC2046 # one argument per site
+	"$ksrc/scripts/faddr2line" "$ko" $(cut -f1 "$tmp/sites") 2>/dev/null |
+		awk '/^[^ ]+\+0x[0-9a-f]+\/0x[0-9a-f]+:$/ { site = substr($0, 1, length($0) - 1); next }
+		     site != "" && !(site in loc) && match($0, /\/module\/[^ \/]*\.[ch]:[0-9]+/) {
+			loc[site] = substr($0, RSTART + 8, RLENGTH - 8); print site, loc[site] }' \
+		> "$tmp/lines" || true
+fi
+while IFS=$'\t' read -r site by; do
+	loc=$(awk -v s="$site" '$1 == s { print $2; exit }' "$tmp/lines")
 	echo "$site $loc $by"
-done > "$tmp/failed"
+done < "$tmp/sites" > "$tmp/failed"
 
 # Call sites that allocate nothing on any path an entry point takes, each
 # with the reason (a code pattern, so a changed call is counted again).
