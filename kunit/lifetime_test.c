@@ -86,6 +86,45 @@ static bool ct_workers_wait(struct ct_worker *w, unsigned int secs)
 	       wait_for_completion_timeout(&w[1].done, secs * HZ);
 }
 
+/*
+ * Racers on both CPUs until one of them sets @stop (store-release, read
+ * with load-acquire), and the errors no rule explains.
+ */
+struct ct_race {
+	struct ct_worker *w;
+	bool stop;
+	bool joined;		/* the workers were waited for already */
+	int unexpected;
+	int last_err;
+};
+
+/* On any exit of the test: let the racers go before their data does. */
+static void ct_race_stop(void *data)
+{
+	struct ct_race *race = data;
+
+	WRITE_ONCE(race->stop, true);
+	/* A completion is consumed by its wait: once only. */
+	if (!race->joined)
+		ct_workers_wait(race->w, 60);
+}
+
+/* @fn(@data, cpu) on CPU 0 and 1 until both return. */
+static void ct_race_run(struct kunit *test, struct ct_race *race,
+			int (*fn)(void *data, int cpu), void *data)
+{
+	race->w = ct_workers_start(test, fn, data);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ct_race_stop, race), 0);
+	race->joined = ct_workers_wait(race->w, 300);
+	KUNIT_ASSERT_TRUE(test, race->joined);
+}
+
+static void ct_race_unexpected(struct ct_race *race, int err)
+{
+	race->unexpected++;
+	race->last_err = err;
+}
+
 /* --- device removal ---------------------------------------------------- */
 
 struct ct_unreg {
@@ -856,14 +895,10 @@ static void chimney_lifetime_complete_in_rcu(struct kunit *test)
 /* --- the host's UPLOAD_ALL walks the id index while TCBs come and go ------- */
 
 struct ct_ua_race {
+	struct ct_race race;
 	struct chimney_device *cdev;
-	struct ct_worker *w;
 	int rounds;
-	bool stop;
-	bool joined;		/* the workers were waited for already */
 	int offloaded;
-	int unexpected;		/* an offload error no rule explains */
-	int last_err;
 };
 
 /*
@@ -893,11 +928,11 @@ static int ct_ua_racer(void *data, int me)
 			chimney_target_status(t, CHIMNEY_STATUS_UPLOAD_ALL);
 		}
 		/* Pairs with the load-acquire below. */
-		smp_store_release(&r->stop, true);
+		smp_store_release(&r->race.stop, true);
 		return 0;
 	}
 	/* Pairs with the store-release above. */
-	while (!smp_load_acquire(&r->stop)) {
+	while (!smp_load_acquire(&r->race.stop)) {
 		ct_tuple4(&tuple, 0x0a000001, port, 0x0a000002, 80);
 		port = port == 60000 ? 6000 : port + 1;
 		err = chimney_host_offload(r->cdev->host, &tuple, &id);
@@ -906,22 +941,11 @@ static int ct_ua_racer(void *data, int me)
 			if (!(port % 3))
 				chimney_target_raise(t, id, CHIMNEY_EVENT_ABORT, 0);
 		} else if (err != -ENETDOWN && err != -ENOSPC && err != -EEXIST) {
-			r->unexpected++;
-			r->last_err = err;
+			ct_race_unexpected(&r->race, err);
 		}
 		cond_resched();
 	}
 	return 0;
-}
-
-static void ct_ua_race_stop(void *data)
-{
-	struct ct_ua_race *r = data;
-
-	WRITE_ONCE(r->stop, true);
-	/* A completion is consumed by its wait: once only. */
-	if (!r->joined)
-		ct_workers_wait(r->w, 60);
 }
 
 /*
@@ -949,15 +973,13 @@ static void chimney_lifetime_upload_all_race(struct kunit *test)
 						      CHIMNEY_KNOB_INITIATE_DELAY,
 						      1), 0);
 	r->rounds = 300;
-	r->w = ct_workers_start(test, ct_ua_racer, r);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ct_ua_race_stop, r), 0);
-	r->joined = ct_workers_wait(r->w, 300);
-	KUNIT_ASSERT_TRUE(test, r->joined);
+	ct_race_run(test, &r->race, ct_ua_racer, r);
 	kunit_info(test, "%d UPLOAD_ALLs against %d offloads", r->rounds,
 		   r->offloaded);
 
 	KUNIT_EXPECT_GT(test, r->offloaded, 0);
-	KUNIT_EXPECT_EQ_MSG(test, r->unexpected, 0, "last error %d", r->last_err);
+	KUNIT_EXPECT_EQ_MSG(test, r->race.unexpected, 0, "last error %d",
+			    r->race.last_err);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&host->upload_all), r->rounds);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&host->terminate_errors), 0);
 	/*
@@ -978,16 +1000,12 @@ static void chimney_lifetime_upload_all_race(struct kunit *test)
 /* --- the fake target finds by id what another CPU terminates ------------- */
 
 struct ct_find_race {
+	struct ct_race race;
 	struct chimney_device *cdev;
-	struct ct_worker *w;
 	u64 id;
 	int rounds;
-	bool stop;
-	bool joined;
 	int found;
 	int gone;
-	int unexpected;
-	int last_err;
 };
 
 static void ct_find_count(struct ct_find_race *r, int err, bool event)
@@ -996,10 +1014,8 @@ static void ct_find_count(struct ct_find_race *r, int err, bool event)
 		r->found++;
 	else if (err == -ENOENT)
 		r->gone++;
-	else if (!(event && err == -EPROTO)) {	/* an event its state refuses */
-		r->unexpected++;
-		r->last_err = err;
-	}
+	else if (!(event && err == -EPROTO))	/* an event its state refuses */
+		ct_race_unexpected(&r->race, err);
 }
 
 /*
@@ -1034,11 +1050,11 @@ static int ct_find_racer(void *data, int me)
 			cond_resched();
 		}
 		/* Pairs with the load-acquire below. */
-		smp_store_release(&r->stop, true);
+		smp_store_release(&r->race.stop, true);
 		return 0;
 	}
 	/* Pairs with the store-release above. */
-	for (i = 0; !smp_load_acquire(&r->stop); i++) {
+	for (i = 0; !smp_load_acquire(&r->race.stop); i++) {
 		id = READ_ONCE(r->id);
 		ct_find_count(r, chimney_target_set_path(t, id, 125000000,
 							 1000 + i % 4000), true);
@@ -1052,16 +1068,6 @@ static int ct_find_racer(void *data, int me)
 		cond_resched();
 	}
 	return 0;
-}
-
-static void ct_find_race_stop(void *data)
-{
-	struct ct_find_race *r = data;
-
-	WRITE_ONCE(r->stop, true);
-	/* A completion is consumed by its wait: once only. */
-	if (!r->joined)
-		ct_workers_wait(r->w, 60);
 }
 
 /*
@@ -1084,14 +1090,12 @@ static void chimney_lifetime_target_find_race(struct kunit *test)
 						      CHIMNEY_KNOB_TERMINATE_DELAY,
 						      1), 0);
 	r->rounds = 1000;
-	r->w = ct_workers_start(test, ct_find_racer, r);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ct_find_race_stop, r), 0);
-	r->joined = ct_workers_wait(r->w, 300);
-	KUNIT_ASSERT_TRUE(test, r->joined);
+	ct_race_run(test, &r->race, ct_find_racer, r);
 	kunit_info(test, "%d lookups found their connection, %d came too late",
 		   r->found, r->gone);
 	KUNIT_EXPECT_GT(test, r->found, 0);
-	KUNIT_EXPECT_EQ_MSG(test, r->unexpected, 0, "last error %d", r->last_err);
+	KUNIT_EXPECT_EQ_MSG(test, r->race.unexpected, 0, "last error %d",
+			    r->race.last_err);
 	msleep(20);
 	chimney_flush();
 	KUNIT_EXPECT_EQ(test, r->cdev->target->nr_conns, 0U);

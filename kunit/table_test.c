@@ -96,17 +96,74 @@ static int ct_walk_thread(void *data)
 {
 	struct ct_walker *w = data;
 	struct chimney_conn *conn;
-	u64 id;
+	unsigned long slot;
 
 	while (!atomic_read(&w->stop)) {
 		rcu_read_lock();
-		for (id = 0; (conn = chimney_conn_lookup_next(&id)); id++)
+		for (slot = 0; (conn = chimney_conn_lookup_next(&slot)); slot++)
 			w->seen += conn->key.stack == w->stack;
 		rcu_read_unlock();
 		w->walks++;
 		cond_resched();
 	}
 	return 0;
+}
+
+/*
+ * A connection takes the lowest free slot of the id index, so the index
+ * stays as shallow as the live connections allow; its id still grows, and
+ * the id of one gone before finds nothing once a newer one has its slot.
+ */
+static void chimney_table_id_slots(struct kunit *test)
+{
+	struct net_device *dev = ct_netdev(test, "cttable%d");
+	struct chimney_device *cdev = ct_attach(test, dev, 64);
+	struct chimney_conn *conn;
+	struct chimney_tuple t;
+	u64 ids[32], old, id;
+	unsigned long slot;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		ct_tuple4(&t, 0x0a000001, 6000 + i, 0x0a000002, 80);
+		KUNIT_ASSERT_EQ(test, chimney_host_offload(cdev->host, &t, &ids[i]), 0);
+		KUNIT_EXPECT_LE(test, lower_32_bits(ids[i]), chimney_table_count());
+		if (i)
+			KUNIT_EXPECT_GT(test, ids[i], ids[i - 1]);
+	}
+
+	/* Upload one in the middle; the next offload takes its slot. */
+	old = ids[ARRAY_SIZE(ids) / 2];
+	conn = chimney_conn_get_id(old);
+	KUNIT_ASSERT_NOT_NULL(test, conn);
+	slot = chimney_conn_slot(conn);
+	KUNIT_EXPECT_EQ(test, chimney_conn_terminate(conn), 0);
+	chimney_conn_put(conn);
+	chimney_flush();
+	KUNIT_EXPECT_NULL(test, chimney_conn_get_id(old));
+
+	ct_tuple4(&t, 0x0a000001, 7000, 0x0a000002, 80);
+	KUNIT_ASSERT_EQ(test, chimney_host_offload(cdev->host, &t, &id), 0);
+	KUNIT_EXPECT_EQ(test, lower_32_bits(id), slot);
+	KUNIT_EXPECT_GT(test, id, ids[ARRAY_SIZE(ids) - 1]);
+	rcu_read_lock();
+	conn = chimney_conn_lookup_id(id);
+	KUNIT_EXPECT_NOT_NULL(test, conn);
+	if (conn)
+		KUNIT_EXPECT_EQ(test, chimney_conn_slot(conn), slot);
+	/* The stale id names the slot, not the connection now in it. */
+	KUNIT_EXPECT_NULL(test, chimney_conn_lookup_id(old));
+	KUNIT_EXPECT_NULL(test, chimney_conn_lookup_id(slot));
+	KUNIT_EXPECT_NULL(test, chimney_conn_lookup_id(0));
+	KUNIT_EXPECT_NULL(test, chimney_conn_lookup_id(U64_MAX));
+	KUNIT_EXPECT_NULL(test, chimney_conn_lookup_id(id + (1ULL << 32)));
+	rcu_read_unlock();
+	KUNIT_EXPECT_NULL(test, chimney_conn_get_id(old));
+	KUNIT_EXPECT_EQ(test, chimney_target_raise(cdev->target, old,
+						   CHIMNEY_EVENT_DISCONNECT, 0),
+			-ENOENT);
+
+	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
 }
 
 /* Lock-free readers walk a device's connections while they are removed. */
@@ -213,6 +270,7 @@ static void chimney_table_scale(struct kunit *test)
 
 static struct kunit_case chimney_table_cases[] = {
 	KUNIT_CASE(chimney_table_insert_lookup_remove),
+	KUNIT_CASE(chimney_table_id_slots),
 	KUNIT_CASE(chimney_table_iterate_while_removing),
 	KUNIT_CASE_SLOW(chimney_table_scale),
 	{}

@@ -166,10 +166,21 @@ void chimney_table_remove(struct chimney_conn *conn);
 struct chimney_conn *chimney_conn_lookup(const struct chimney_conn_key *key);
 struct chimney_conn *chimney_conn_lookup_id(u64 id);
 struct chimney_conn *chimney_conn_get_id(u64 id);
-struct chimney_conn *chimney_conn_lookup_next(u64 *id);
+struct chimney_conn *chimney_conn_lookup_next(unsigned long *slot);
+/* Past every slot (U32_MAX is never allocated): the walk is over. */
+#define CHIMNEY_WALK_DONE	ULONG_MAX
+unsigned int chimney_conn_gather(unsigned long *slot, void **batch,
+				 unsigned int max,
+				 void *(*take)(struct chimney_conn *conn, void *arg),
+				 void *arg);
 struct chimney_conn *chimney_conn_alloc(unsigned int nr_hops);
 unsigned int chimney_table_count(void);
-u64 chimney_conn_next_id(void);
+
+/* Where @conn sits in the id index: the low half of its id. */
+static inline unsigned long chimney_conn_slot(const struct chimney_conn *conn)
+{
+	return lower_32_bits(conn->id);
+}
 
 static inline void chimney_conn_get(struct chimney_conn *conn)
 {

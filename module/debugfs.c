@@ -85,8 +85,8 @@ static void chimney_conn_show(struct seq_file *m, struct chimney_conn *conn)
 }
 
 /*
- * The connection lists: all devices (inode data NULL) or one. A walk in id
- * order under RCU, resuming each read() where the last one stopped: a full
+ * The connection lists: all devices (inode data NULL) or one. A walk in
+ * slot order under RCU, resuming each read() where the last one stopped: a full
  * listing is O(N). Memory stays valid under RCU even for a connection that
  * is going away; chimney_stacks_lock keeps its device referenced (a stack
  * lets its device go under it), held for one seq_file buffer at a time.
@@ -94,12 +94,12 @@ static void chimney_conn_show(struct seq_file *m, struct chimney_conn *conn)
 struct chimney_conns_iter {
 	struct chimney_device *only;
 	loff_t pos;			/* where the last one returned was */
-	u64 id;				/* and its id */
+	unsigned long slot;		/* and its slot in the id index */
 };
 
-/* The first connection to list at or above id @from. */
+/* The first connection to list at or above slot @from. */
 static struct chimney_conn *chimney_conns_from(struct chimney_conns_iter *it,
-					       u64 from)
+					       unsigned long from)
 {
 	struct chimney_conn *conn;
 
@@ -116,7 +116,7 @@ static void *chimney_conns_at(struct chimney_conns_iter *it, loff_t pos,
 {
 	if (conn) {
 		it->pos = pos;
-		it->id = conn->id;
+		it->slot = chimney_conn_slot(conn);
 	}
 	return conn;
 }
@@ -134,13 +134,14 @@ static void *conns_start(struct seq_file *m, loff_t *pos)
 		return SEQ_START_TOKEN;
 	/* A read() picks up where the last one stopped: O(log N). */
 	if (it->pos && *pos == it->pos)
-		return chimney_conns_at(it, *pos, chimney_conns_from(it, it->id));
+		return chimney_conns_at(it, *pos, chimney_conns_from(it, it->slot));
 	if (it->pos && *pos == it->pos + 1)
 		return chimney_conns_at(it, *pos,
-					chimney_conns_from(it, it->id + 1));
+					chimney_conns_from(it, it->slot + 1));
 	/* A seek: count from the start. */
 	for (i = 1; i <= *pos; i++) {
-		conn = chimney_conns_from(it, conn ? conn->id + 1 : 0);
+		conn = chimney_conns_from(it,
+					  conn ? chimney_conn_slot(conn) + 1 : 0);
 		if (!conn)
 			return NULL;
 	}
@@ -153,9 +154,10 @@ static void *conns_next(struct seq_file *m, void *v, loff_t *pos)
 	struct chimney_conn *conn = v;
 
 	++*pos;
+	if (v == SEQ_START_TOKEN)
+		return chimney_conns_at(it, *pos, chimney_conns_from(it, 0));
 	return chimney_conns_at(it, *pos,
-				chimney_conns_from(it, v == SEQ_START_TOKEN ?
-						   0 : conn->id + 1));
+				chimney_conns_from(it, chimney_conn_slot(conn) + 1));
 }
 
 static void conns_stop(struct seq_file *m, void *v)

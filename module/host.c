@@ -256,6 +256,23 @@ static unsigned int chimney_host_read_capacity(struct chimney_host *host)
 /* TCBs an UPLOAD_ALL takes references on per RCU section. */
 #define CHIMNEY_HOST_WALK_BATCH	32
 
+/* The host's TCB of @conn, referenced, if it is hop 0 of @conn. */
+static void *chimney_host_walk_take(struct chimney_conn *conn, void *arg)
+{
+	struct chimney_host *host = arg;
+	struct chimney_offload_handle *own;
+	struct chimney_host_tcb *tcb;
+
+	if (chimney_conn_layer(conn, 0) != &host->layer)
+		return NULL;
+	/* Cleared before the framework lets go of it. */
+	own = READ_ONCE(conn->hops[0]);
+	if (!own)
+		return NULL;
+	tcb = to_tcb(own);
+	return refcount_inc_not_zero(&tcb->ref) ? tcb : NULL;
+}
+
 /*
  * Every TCB of the host, found as hop 0 of its stack's connections in the
  * id index, a batch of references at a time: O(N) in all, BH off for one
@@ -264,39 +281,18 @@ static unsigned int chimney_host_read_capacity(struct chimney_host *host)
  */
 static void chimney_host_upload_all(struct chimney_host *host)
 {
-	struct chimney_host_tcb *batch[CHIMNEY_HOST_WALK_BATCH], *tcb;
-	struct chimney_offload_handle *own;
-	struct chimney_conn *conn;
+	void *batch[CHIMNEY_HOST_WALK_BATCH];
+	struct chimney_host_tcb *tcb;
+	unsigned long slot = 0;
 	unsigned int n, i;
-	bool more = true;
-	u64 id = 0;
 
 	atomic64_inc(&host->upload_all);
 	spin_lock_bh(&host->lock);
 	WRITE_ONCE(host->blocked, -ENETDOWN);
 	spin_unlock_bh(&host->lock);
-	while (more) {
-		n = 0;
-		rcu_read_lock();
-		while (n < CHIMNEY_HOST_WALK_BATCH) {
-			conn = chimney_conn_lookup_next(&id);
-			if (!conn) {
-				more = false;
-				break;
-			}
-			id = conn->id + 1;
-			if (chimney_conn_layer(conn, 0) != &host->layer)
-				continue;
-			/* Cleared before the framework lets go of it. */
-			own = READ_ONCE(conn->hops[0]);
-			if (!own)
-				continue;
-			tcb = to_tcb(own);
-			if (refcount_inc_not_zero(&tcb->ref))
-				batch[n++] = tcb;
-		}
-		rcu_read_unlock();
-
+	while (slot != CHIMNEY_WALK_DONE) {
+		n = chimney_conn_gather(&slot, batch, ARRAY_SIZE(batch),
+					chimney_host_walk_take, host);
 		spin_lock_bh(&host->lock);
 		for (i = 0; i < n; i++) {
 			tcb = batch[i];

@@ -257,7 +257,6 @@ int chimney_offload_initiate(struct chimney_layer *top,
 	/* Pinned until the connection is freed: its layers are the stack's. */
 	refcount_inc(&stack->ref);
 	chimney_conn_key_init(&conn->key, stack, tuple);
-	conn->id = chimney_conn_next_id();
 	refcount_set(&conn->ref, 1);
 	spin_lock_init(&conn->lock);
 	atomic64_set(&conn->ev, CHIMNEY_CONN_OFFLOADING);

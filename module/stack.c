@@ -172,6 +172,16 @@ static void chimney_stack_drain_end(struct chimney_stack *stack)
 /* Connections a drain pass takes references on per RCU section. */
 #define CHIMNEY_DRAIN_BATCH	32
 
+/* @conn, referenced, if it is an offloaded connection of @stack. */
+static void *chimney_stack_drain_take(struct chimney_conn *conn, void *stack)
+{
+	if (conn->key.stack == stack &&
+	    chimney_conn_state(conn) == CHIMNEY_CONN_OFFLOADED &&
+	    refcount_inc_not_zero(&conn->ref))
+		return conn;
+	return NULL;
+}
+
 /*
  * One pass: start the terminate of every connection of @stack offloaded
  * now. The id index is walked in order, a batch of references at a time
@@ -181,29 +191,14 @@ static void chimney_stack_drain_end(struct chimney_stack *stack)
  */
 static unsigned int chimney_stack_drain_pass(struct chimney_stack *stack)
 {
-	struct chimney_conn *batch[CHIMNEY_DRAIN_BATCH], *conn;
+	void *batch[CHIMNEY_DRAIN_BATCH];
+	unsigned long slot = 0;
 	unsigned int refused = 0, n, i;
-	bool more = true;
-	u64 id = 0;
 	int err;
 
-	while (more) {
-		n = 0;
-		rcu_read_lock();
-		while (n < CHIMNEY_DRAIN_BATCH) {
-			conn = chimney_conn_lookup_next(&id);
-			if (!conn) {
-				more = false;
-				break;
-			}
-			id = conn->id + 1;
-			if (conn->key.stack == stack &&
-			    chimney_conn_state(conn) == CHIMNEY_CONN_OFFLOADED &&
-			    refcount_inc_not_zero(&conn->ref))
-				batch[n++] = conn;
-		}
-		rcu_read_unlock();
-
+	while (slot != CHIMNEY_WALK_DONE) {
+		n = chimney_conn_gather(&slot, batch, ARRAY_SIZE(batch),
+					chimney_stack_drain_take, stack);
 		for (i = 0; i < n; i++) {
 			err = chimney_conn_terminate(batch[i]);
 			if (err && err != -EALREADY && err != -EBUSY)

@@ -2,8 +2,8 @@
 /*
  * The connection table: an rhashtable keyed by (stack, family, 4-tuple)
  * for the duplicate check and lookups from the data path, and an xarray
- * keyed by the stable 64-bit id for debugfs, the fake target and
- * ordered walks. Lookups are lock-free under RCU; rhashtable does
+ * of id slots for lookups by the stable 64-bit id (debugfs, the fake
+ * target) and ordered walks. Lookups are lock-free under RCU; rhashtable does
  * per-bucket locking for writers and resizes itself, so lookup cost stays
  * flat up to millions of entries. Connections come from their own cache.
  */
@@ -28,12 +28,18 @@ static const struct rhashtable_params chimney_key_params = {
 
 static struct rhashtable chimney_by_key;
 /*
- * The id index: ids only grow, so the live ones sit densely at the top of
- * the range and the xarray costs about a pointer per connection. It is
- * ordered, so a listing resumes where it stopped in O(log N).
+ * The id index: a connection takes the lowest free slot, so the tree is as
+ * shallow as the live connections allow (two levels up to 4,096) whatever
+ * number of connections came and went before, and costs about a pointer
+ * per connection. The id is the slot under a sequence number taken in
+ * allocation order (chimney_conn_slot()): ids still only grow, and a stale
+ * id whose slot a newer connection took finds nothing. Walks go in slot
+ * order and resume where they stopped in O(log N). The top slot stays
+ * free so that a walker's next slot never wraps.
  */
-static DEFINE_XARRAY(chimney_by_id);
-static atomic64_t chimney_last_id;
+static DEFINE_XARRAY_ALLOC1(chimney_by_id);
+#define CHIMNEY_ID_SLOTS	XA_LIMIT(1, U32_MAX - 1)
+static atomic_t chimney_id_seq;
 static struct kmem_cache *chimney_conn_cache;
 
 /* Sized for the usual two-layer stack; deeper stacks take kmalloc. */
@@ -118,21 +124,28 @@ void chimney_conn_key_init(struct chimney_conn_key *key,
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_conn_key_init);
 
-u64 chimney_conn_next_id(void)
-{
-	return atomic64_inc_return(&chimney_last_id);
-}
-
-/* Reserve @conn's id slot: process context, before chimney_table_insert(). */
+/*
+ * Reserve a slot for @conn and give it its id: process context, before
+ * chimney_table_insert(). The sequence wraps after 2^32 connections; only
+ * a stale id of the same slot from that long ago could then match.
+ */
 int chimney_table_reserve(struct chimney_conn *conn)
 {
-	return xa_reserve(&chimney_by_id, conn->id, GFP_KERNEL);
+	u32 slot;
+	int err;
+
+	/* A NULL entry is stored reserved: lookups and walks skip it. */
+	err = xa_alloc(&chimney_by_id, &slot, NULL, CHIMNEY_ID_SLOTS, GFP_KERNEL);
+	if (err)
+		return err == -EBUSY ? -ENOSPC : err;
+	conn->id = (u64)(u32)atomic_inc_return(&chimney_id_seq) << 32 | slot;
+	return 0;
 }
 
 /* Give back a slot chimney_table_insert() did not fill. */
 void chimney_table_unreserve(struct chimney_conn *conn)
 {
-	xa_release(&chimney_by_id, conn->id);
+	xa_release(&chimney_by_id, chimney_conn_slot(conn));
 }
 
 /*
@@ -147,7 +160,7 @@ int chimney_table_insert(struct chimney_conn *conn)
 					    chimney_key_params);
 	if (err)
 		return err;
-	xa_store(&chimney_by_id, conn->id, conn, GFP_NOWAIT);
+	xa_store(&chimney_by_id, chimney_conn_slot(conn), conn, GFP_NOWAIT);
 	conn->in_table = true;
 	return 0;
 }
@@ -156,7 +169,7 @@ void chimney_table_remove(struct chimney_conn *conn)
 {
 	if (!conn->in_table)
 		return;
-	xa_erase(&chimney_by_id, conn->id);
+	xa_erase(&chimney_by_id, chimney_conn_slot(conn));
 	rhashtable_remove_fast(&chimney_by_key, &conn->key_node,
 			       chimney_key_params);
 	conn->in_table = false;
@@ -169,9 +182,22 @@ struct chimney_conn *chimney_conn_lookup(const struct chimney_conn_key *key)
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_conn_lookup);
 
+/*
+ * Caller holds rcu_read_lock(); the result is valid until it drops it.
+ * xa_load() without its own RCU section: the lookup is on the data path.
+ */
 struct chimney_conn *chimney_conn_lookup_id(u64 id)
 {
-	return xa_load(&chimney_by_id, id);
+	XA_STATE(xas, &chimney_by_id, lower_32_bits(id));
+	struct chimney_conn *conn;
+
+	do {
+		conn = xas_load(&xas);
+		/* A reserved slot: its connection is not in the table yet. */
+		if (xa_is_zero(conn))
+			return NULL;
+	} while (xas_retry(&xas, conn));
+	return conn && conn->id == id ? conn : NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_conn_lookup_id);
 
@@ -190,23 +216,56 @@ struct chimney_conn *chimney_conn_get_id(u64 id)
 EXPORT_SYMBOL_IF_KUNIT(chimney_conn_get_id);
 
 /*
- * The connection with the lowest id at or above *@id, with *@id set to its
- * id; NULL when there is none. Caller holds rcu_read_lock(). O(log N) per
- * call, so a walk of the table costs O(N) in total whatever it holds
- * between steps.
+ * The connection in the lowest slot at or above *@slot, with *@slot set to
+ * its slot; NULL when there is none. Caller holds rcu_read_lock(). O(log N)
+ * per call, so a walk of the table costs O(N) in total whatever it holds
+ * between steps. A connection offloaded during a walk may land behind it.
  */
-struct chimney_conn *chimney_conn_lookup_next(u64 *id)
+struct chimney_conn *chimney_conn_lookup_next(unsigned long *slot)
 {
-	unsigned long index = *id;
-	struct chimney_conn *conn;
-
-	if (*id > ULONG_MAX)
-		return NULL;
-	conn = xa_find(&chimney_by_id, &index, ULONG_MAX, XA_PRESENT);
-	*id = index;
-	return conn;
+	return xa_find(&chimney_by_id, slot, ULONG_MAX, XA_PRESENT);
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_conn_lookup_next);
+
+/**
+ * chimney_conn_gather() - take a batch of the id index under RCU
+ * @slot: where to start; set past the last connection looked at, or to
+ *	CHIMNEY_WALK_DONE at the end of the index
+ * @batch: what @take returned non-NULL, at most @max of them
+ * @max: how many to take in this RCU section
+ * @take: under rcu_read_lock(): what to keep of @conn, with the reference
+ *	that keeps it past the section, or NULL to pass it by
+ * @arg: for @take
+ *
+ * A walk of the whole index in batches costs O(N) in total; its caller
+ * works on each batch outside the RCU section (and may sleep there).
+ *
+ * Return: how many entries of @batch were filled.
+ */
+unsigned int chimney_conn_gather(unsigned long *slot, void **batch,
+				 unsigned int max,
+				 void *(*take)(struct chimney_conn *conn, void *arg),
+				 void *arg)
+{
+	struct chimney_conn *conn;
+	unsigned int n = 0;
+	void *got;
+
+	rcu_read_lock();
+	while (n < max) {
+		conn = chimney_conn_lookup_next(slot);
+		if (!conn) {
+			*slot = CHIMNEY_WALK_DONE;
+			break;
+		}
+		++*slot;
+		got = take(conn, arg);
+		if (got)
+			batch[n++] = got;
+	}
+	rcu_read_unlock();
+	return n;
+}
 
 unsigned int chimney_table_count(void)
 {

@@ -535,7 +535,7 @@ int chimney_target_invalidate(struct chimney_target *t, u16 family,
 	struct chimney_conn *conn;
 	unsigned int batch;
 	bool more = true;
-	u64 id = 0;
+	unsigned long slot = 0;
 	int n = 0;
 
 	/*
@@ -546,12 +546,12 @@ int chimney_target_invalidate(struct chimney_target *t, u16 family,
 		spin_lock_bh(&t->lock);
 		rcu_read_lock();
 		for (batch = 0; batch < CHIMNEY_TARGET_BATCH; batch++) {
-			conn = chimney_conn_lookup_next(&id);
+			conn = chimney_conn_lookup_next(&slot);
 			if (!conn) {
 				more = false;
 				break;
 			}
-			id = conn->id + 1;
+			slot++;
 			tc = chimney_conn_lower_context(conn, &t->layer);
 			if (tc && tc->offloaded && !tc->terminating &&
 			    chimney_target_uses(tc, family, addr) &&
