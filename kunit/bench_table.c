@@ -4,8 +4,8 @@
  * lookups by 4-tuple and by id against a bare rhashtable_lookup_fast() on
  * a private rhashtable holding the same keys (same key size, same default
  * hash), at every size of lookup_conns; fill and drain of the largest;
- * UPLOAD_ALL against plain removals from a private rhashtable; and the
- * held fill the memory figure is measured around (bench_main.c).
+ * UPLOAD_ALL against plain removals from a private rhashtable, and against
+ * the storage work of an upload without the handshake; and the held fill the memory figure is measured around (bench_main.c).
  *
  * Only chimney_conn_key_init(), chimney_conn_lookup(),
  * chimney_conn_lookup_id() and conn->id reach into the table, so the
@@ -19,6 +19,7 @@
 #include <linux/mm.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 
 #include "bench.h"
 #include "conn.h"
@@ -202,6 +203,8 @@ struct cb_lookup_state {
 	u64 med[4][4];			/* per size: cb_lookup_measure() */
 	u64 up[CB_MAX_ROUNDS];		/* chimney_bench_upload_all() */
 	u64 rm[CB_MAX_ROUNDS];
+	u64 st[CB_MAX_ROUNDS];		/* cb_storage_work() */
+	void **parts;			/* and its objects */
 };
 
 static void cb_lookup_release(void *data)
@@ -216,6 +219,7 @@ static void cb_lookup_release(void *data)
 	for (i = 0; i < ls->nr_objs; i++)
 		kfree(ls->objs[i]);
 	kvfree(ls->objs);
+	kvfree(ls->parts);
 	kvfree(ls->set.keys);
 	kvfree(ls->set.ids);
 	kvfree(ls->ids);
@@ -387,6 +391,79 @@ void chimney_bench_lookup(struct kunit *test)
 	cb_lookup_drain(test, ls, max);
 }
 
+/* Freed a grace period after its removal, as chimney frees two objects. */
+struct cb_rcu_obj {
+	struct rcu_head rcu;
+};
+
+/* Per connection: chimney's connection, target context and host TCB. */
+static const size_t cb_storage_sizes[] = { 144, 40, 32 };
+#define CB_NR_PARTS	ARRAY_SIZE(cb_storage_sizes)
+
+static void cb_parts_free(void **parts, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		kfree(parts[i]);
+}
+
+/*
+ * What uploading @n connections costs without the handshake: per
+ * connection, a removal from a private rhashtable of the same keys and one
+ * from an xarray of slots, and three frees of chimney's sizes, two of them
+ * after a grace period. Return: the time of that, in ns; the setup (the
+ * insertions and allocations) is not timed.
+ */
+static u64 cb_storage_work(struct kunit *test, struct cb_lookup_state *ls,
+			   unsigned int n, void **parts)
+{
+	unsigned int i, k, nr = 0;
+	struct xarray xa;
+	u32 slot = 0;
+	int err = 0;
+	u64 t0;
+
+	xa_init_flags(&xa, XA_FLAGS_ALLOC1);
+	for (i = 0; i < n && !err; i++) {
+		for (k = 0; k < CB_NR_PARTS && !err; k++) {
+			parts[nr] = kzalloc(cb_storage_sizes[k], GFP_KERNEL);
+			err = parts[nr] ? 0 : -ENOMEM;
+			nr += !err;
+		}
+		if (!err)
+			err = xa_alloc(&xa, &slot, parts[nr - CB_NR_PARTS],
+				       xa_limit_32b, GFP_KERNEL);
+		ls->ids[i] = slot;
+		if (!err)
+			err = rhashtable_insert_fast(&ls->by_key,
+						     &ls->objs[i]->key_node,
+						     cb_key_params);
+		if (!(i & 1023))
+			cond_resched();
+	}
+	if (err) {
+		cb_parts_free(parts, nr);
+		xa_destroy(&xa);
+		KUNIT_FAIL(test, "storage work setup: %d", err);
+		return 0;
+	}
+
+	t0 = cb_clock();
+	for (i = 0; i < n; i++, parts += CB_NR_PARTS) {
+		xa_erase(&xa, ls->ids[i]);
+		rhashtable_remove_fast(&ls->by_key, &ls->objs[i]->key_node,
+				       cb_key_params);
+		kfree_rcu((struct cb_rcu_obj *)parts[0], rcu);
+		kfree(parts[1]);
+		kfree_rcu((struct cb_rcu_obj *)parts[2], rcu);
+	}
+	t0 = cb_ns(cb_clock() - t0);
+	KUNIT_EXPECT_TRUE(test, xa_empty(&xa));
+	xa_destroy(&xa);
+	return t0;
+}
+
 /*
  * Figure: UPLOAD_ALL of upload_conns connections (the target's status
  * indication until the table no longer holds any of them: the host
@@ -396,7 +473,7 @@ void chimney_bench_lookup(struct kunit *test)
 void chimney_bench_upload_all(struct kunit *test)
 {
 	unsigned int n = cb_upload_conns, rounds, r, i, before;
-	u64 *up, *rm, t0, um, bm;
+	u64 *up, *rm, *st, t0, um, bm, sm;
 	struct chimney_device *cdev;
 	struct cb_lookup_state *ls;
 	struct net_device *dev;
@@ -408,6 +485,9 @@ void chimney_bench_upload_all(struct kunit *test)
 	ls = cb_state_create(test, n);
 	up = ls->up;
 	rm = ls->rm;
+	st = ls->st;
+	ls->parts = kvcalloc(n * CB_NR_PARTS, sizeof(*ls->parts), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ls->parts);
 
 	dev = cb_netdev(test, "cbup%d");
 	cdev = cb_attach(dev, n);
@@ -449,12 +529,19 @@ void chimney_bench_upload_all(struct kunit *test)
 					       cb_key_params);
 		rm[r] = cb_ns(cb_clock() - t0);
 		KUNIT_ASSERT_EQ(test, atomic_read(&ls->by_key.nelems), 0);
+
+		st[r] = cb_storage_work(test, ls, n, ls->parts);
+		KUNIT_ASSERT_EQ(test, atomic_read(&ls->by_key.nelems), 0);
 	}
 	um = cb_median(up, rounds);
 	bm = cb_median(rm, rounds);
+	sm = cb_median(st, rounds);
 	kunit_info(test, "figure: upload_all_vs_removals: %u connections: UPLOAD_ALL %llu ms (%s us/conn), rhashtable_remove_fast() %llu ms, ratio %sx (goal <= 3.00x)\n",
 		   n, div_u64(um, NSEC_PER_MSEC), cb_fix2(um, (u64)n * 1000).s,
 		   div_u64(bm, NSEC_PER_MSEC), cb_fix2(um, bm).s);
+	kunit_info(test, "bench: upload_all_storage: %u connections: the storage work alone (rhashtable and xarray removal, three frees, two after a grace period) %llu ms, %sx the removals; UPLOAD_ALL %sx the storage work\n",
+		   n, div_u64(sm, NSEC_PER_MSEC), cb_fix2(sm, bm).s,
+		   cb_fix2(um, sm).s);
 }
 
 /* --- the memory figure's held fill (bench_main.c) ---------------------------------- */

@@ -8,6 +8,7 @@
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <chimney/chimney.h>
 
 struct chimney_stack;
@@ -176,10 +177,26 @@ unsigned int chimney_conn_gather(unsigned long *slot, void **batch,
 struct chimney_conn *chimney_conn_alloc(unsigned int nr_hops);
 unsigned int chimney_table_count(void);
 
-/* Where @conn sits in the id index: the low half of its id. */
+/* Where the connection with @id sits in the id index: the id's low half. */
+static inline unsigned long chimney_id_slot(u64 id)
+{
+	return lower_32_bits(id);
+}
+
 static inline unsigned long chimney_conn_slot(const struct chimney_conn *conn)
 {
-	return lower_32_bits(conn->id);
+	return chimney_id_slot(conn->id);
+}
+
+/*
+ * Whether @xa still holds an entry. Not xa_empty(): an insert that failed
+ * for memory may leave empty nodes behind (xa_destroy() frees them).
+ */
+static inline bool chimney_xa_holds_entries(struct xarray *xa)
+{
+	unsigned long index = 0;
+
+	return xa_find(xa, &index, ULONG_MAX, XA_PRESENT);
 }
 
 static inline void chimney_conn_get(struct chimney_conn *conn)

@@ -46,6 +46,7 @@
 
 #include "backlog.h"
 #include "compat.h"
+#include "conn.h"
 #include "device.h"
 #include "host.h"
 #include "sock_target.h"
@@ -55,7 +56,11 @@
 #define CHIMNEY_SOCK_CB_DATA	BIT(1)
 #define CHIMNEY_SOCK_CB_ERROR	BIT(2)
 
-/* Socket-backed connections by id, for the listings (RCU lookups). */
+/*
+ * Socket-backed connections by the slot of their id, for the listings (RCU
+ * lookups): dense like the framework's index. An entry lives from the
+ * initiate to the terminate op, inside its connection's hold of the slot.
+ */
 static DEFINE_XARRAY(chimney_sock_conns);
 
 /* Runs fin_work and the samplers; destroyed (drained) at module exit. */
@@ -340,7 +345,8 @@ static int chimney_sock_target_initiate(struct chimney_layer *layer,
 	/* A NIC without link (set under chimney_devices_lock, held here). */
 	if (!st->link_up)
 		return -ENETDOWN;
-	err = xa_insert(&chimney_sock_conns, info->id, cs, GFP_KERNEL);
+	err = xa_insert(&chimney_sock_conns, chimney_id_slot(info->id), cs,
+			GFP_KERNEL);
 	if (err)
 		return err;
 
@@ -415,7 +421,7 @@ static int chimney_sock_target_terminate(struct chimney_layer *layer,
 		chimney_sock_unwrap(cs, sk);
 		sock_put(sk);
 	}
-	xa_erase(&chimney_sock_conns, cs->id);
+	xa_erase(&chimney_sock_conns, chimney_id_slot(cs->id));
 
 	spin_lock_bh(&cs->lock);
 	upper = cs->upper;
@@ -865,12 +871,15 @@ bool chimney_sock_conn_show(struct seq_file *m, u64 id)
 	const char *name = "gone";
 	unsigned int state;
 
-	if (id > ULONG_MAX)
-		return false;
-	cs = xa_load(&chimney_sock_conns, id);
+	cs = xa_load(&chimney_sock_conns, chimney_id_slot(id));
 	if (!cs)
 		return false;
 	spin_lock_bh(&cs->lock);
+	/* Just taken off, or not yet told its new id: not this one. */
+	if (cs->id != id) {
+		spin_unlock_bh(&cs->lock);
+		return false;
+	}
 	if (cs->sk) {
 		state = READ_ONCE(cs->sk->sk_state);
 		name = state < ARRAY_SIZE(tcp_states) && tcp_states[state] ?
@@ -968,6 +977,6 @@ int chimney_sock_target_init(void)
 void chimney_sock_target_exit(void)
 {
 	destroy_workqueue(chimney_sock_wq);
-	WARN_ON(!xa_empty(&chimney_sock_conns));
+	WARN_ON(chimney_xa_holds_entries(&chimney_sock_conns));
 	xa_destroy(&chimney_sock_conns);
 }

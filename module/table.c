@@ -67,7 +67,7 @@ void chimney_table_exit(void)
 {
 	/* Every connection is gone by now; an entry left here is a bug. */
 	WARN_ON(atomic_read(&chimney_by_key.nelems));
-	WARN_ON(!xa_empty(&chimney_by_id));
+	WARN_ON(chimney_xa_holds_entries(&chimney_by_id));
 	xa_destroy(&chimney_by_id);
 	rhashtable_destroy(&chimney_by_key);
 	/* The caller's two rcu_barrier()s ran every chimney_conn_free(). */
@@ -188,7 +188,7 @@ EXPORT_SYMBOL_IF_KUNIT(chimney_conn_lookup);
  */
 struct chimney_conn *chimney_conn_lookup_id(u64 id)
 {
-	XA_STATE(xas, &chimney_by_id, lower_32_bits(id));
+	XA_STATE(xas, &chimney_by_id, chimney_id_slot(id));
 	struct chimney_conn *conn;
 
 	do {
