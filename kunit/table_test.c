@@ -166,6 +166,30 @@ static void chimney_table_id_slots(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chimney_device_detach(dev), 0);
 }
 
+/*
+ * The exit checks of the id indexes ask for entries, not for an empty
+ * tree: an insert failed for memory may leave empty nodes behind, which
+ * xa_empty() counts and xa_destroy() frees. A reserved slot (as empty as
+ * such a node, to a lookup) stands in for them here.
+ */
+static void chimney_table_exit_check(struct kunit *test)
+{
+	struct xarray xa;
+	int v;
+
+	xa_init_flags(&xa, XA_FLAGS_ALLOC1);
+	KUNIT_EXPECT_FALSE(test, chimney_xa_holds_entries(&xa));
+	KUNIT_ASSERT_EQ(test, xa_reserve(&xa, 1ULL << 20, GFP_KERNEL), 0);
+	KUNIT_EXPECT_FALSE(test, xa_empty(&xa));
+	KUNIT_EXPECT_FALSE(test, chimney_xa_holds_entries(&xa));
+	KUNIT_EXPECT_NULL(test, xa_store(&xa, 3, &v, GFP_KERNEL));
+	KUNIT_EXPECT_TRUE(test, chimney_xa_holds_entries(&xa));
+	xa_erase(&xa, 3);
+	KUNIT_EXPECT_FALSE(test, chimney_xa_holds_entries(&xa));
+	xa_destroy(&xa);
+	KUNIT_EXPECT_TRUE(test, xa_empty(&xa));
+}
+
 /* Lock-free readers walk a device's connections while they are removed. */
 static void chimney_table_iterate_while_removing(struct kunit *test)
 {
@@ -271,6 +295,7 @@ static void chimney_table_scale(struct kunit *test)
 static struct kunit_case chimney_table_cases[] = {
 	KUNIT_CASE(chimney_table_insert_lookup_remove),
 	KUNIT_CASE(chimney_table_id_slots),
+	KUNIT_CASE(chimney_table_exit_check),
 	KUNIT_CASE(chimney_table_iterate_while_removing),
 	KUNIT_CASE_SLOW(chimney_table_scale),
 	{}
