@@ -5,7 +5,8 @@
  * a private rhashtable holding the same keys (same key size, same default
  * hash), at every size of lookup_conns; fill and drain of the largest;
  * UPLOAD_ALL against plain removals from a private rhashtable, and against
- * the storage work of an upload without the handshake; and the held fill the memory figure is measured around (bench_main.c).
+ * the storage work of an upload without the handshake; and the held fill
+ * the memory figure is measured around (bench_main.c).
  *
  * Only chimney_conn_key_init(), chimney_conn_lookup(),
  * chimney_conn_lookup_id() and conn->id reach into the table, so the

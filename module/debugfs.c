@@ -86,8 +86,8 @@ static void chimney_conn_show(struct seq_file *m, struct chimney_conn *conn)
 
 /*
  * The connection lists: all devices (inode data NULL) or one. A walk in
- * slot order under RCU, resuming each read() where the last one stopped: a full
- * listing is O(N). Memory stays valid under RCU even for a connection that
+ * slot order under RCU, resuming each read() where the last one stopped: a
+ * full listing is O(N). Memory stays valid under RCU even for a connection that
  * is going away; chimney_stacks_lock keeps its device referenced (a stack
  * lets its device go under it), held for one seq_file buffer at a time.
  */

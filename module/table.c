@@ -3,9 +3,10 @@
  * The connection table: an rhashtable keyed by (stack, family, 4-tuple)
  * for the duplicate check and lookups from the data path, and an xarray
  * of id slots for lookups by the stable 64-bit id (debugfs, the fake
- * target) and ordered walks. Lookups are lock-free under RCU; rhashtable does
- * per-bucket locking for writers and resizes itself, so lookup cost stays
- * flat up to millions of entries. Connections come from their own cache.
+ * target) and ordered walks. Lookups are lock-free under RCU; rhashtable
+ * does per-bucket locking for writers and resizes itself, so lookup cost
+ * stays flat up to millions of entries. Connections come from their own
+ * cache.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
