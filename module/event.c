@@ -125,12 +125,17 @@ static s64 chimney_event_mark(u32 type)
 	return flag[type] | CHIMNEY_EV_INFLIGHT | CHIMNEY_EV_EVENT;
 }
 
-/* Run the event op of hop @index's layer inside a frame of this CPU. */
-static void chimney_upcall(struct chimney_conn *conn, unsigned int index,
-			   struct chimney_offload_handle *upper, u32 type,
-			   u32 info)
+/*
+ * Run the event op of hop @index's layer inside a frame of this CPU's
+ * @up. Inlined: under BH off every call and return on the event path
+ * counts.
+ */
+static __always_inline void chimney_upcall(struct chimney_upcalls *up,
+					   struct chimney_conn *conn,
+					   unsigned int index,
+					   struct chimney_offload_handle *upper,
+					   u32 type, u32 info)
 {
-	struct chimney_upcalls *up = this_cpu_ptr(&chimney_upcalls);
 	struct chimney_layer *layer = chimney_conn_layer(conn, index);
 
 	up->frame[up->depth++] = (struct chimney_upcall){
@@ -146,11 +151,11 @@ static void chimney_upcall(struct chimney_conn *conn, unsigned int index,
  * An intermediate layer passes on, once, exactly the event it is handling,
  * from inside its event op. BH is disabled.
  */
-static enum chimney_rule chimney_forward_check(struct chimney_conn *conn,
+static enum chimney_rule chimney_forward_check(struct chimney_upcalls *up,
+					       struct chimney_conn *conn,
 					       unsigned int index,
 					       u32 type, u32 info)
 {
-	struct chimney_upcalls *up = this_cpu_ptr(&chimney_upcalls);
 	struct chimney_upcall *f;
 
 	if (!up->depth)
@@ -194,7 +199,7 @@ static bool chimney_forward_fast(struct chimney_layer *layer,
 	    chimney_conn_layer(conn, index + 1) != layer)
 		return false;
 	f->forwarded = true;
-	chimney_upcall(conn, index, upper, type, info);
+	chimney_upcall(up, conn, index, upper, type, info);
 	return true;
 }
 
@@ -227,6 +232,7 @@ int chimney_indicate_event(struct chimney_layer *layer,
 			   struct chimney_offload_handle *upper,
 			   u32 type, u32 info)
 {
+	struct chimney_upcalls *up;
 	enum chimney_rule rule;
 	struct chimney_conn *conn;
 	unsigned int index;
@@ -238,6 +244,13 @@ int chimney_indicate_event(struct chimney_layer *layer,
 	/* local_bh_enable() must not run with interrupts off. */
 	if (in_hardirq() || in_nmi() || irqs_disabled())
 		return chimney_reject(layer, NULL, CHIMNEY_RULE_HARDIRQ, type, info);
+	/*
+	 * The usual forward first: it only matches a frame whose event the
+	 * target's indication checked; anything else takes the full path.
+	 */
+	if (layer && upper && layer->role != CHIMNEY_LAYER_TARGET &&
+	    softirq_count() && chimney_forward_fast(layer, upper, type, info))
+		return 0;
 	if (!type || type > CHIMNEY_EVENT_MAX)
 		return chimney_reject(layer, NULL, CHIMNEY_RULE_BAD_TYPE, type, info);
 	if (type == CHIMNEY_EVENT_RETRIEVE && !chimney_upload_reason_valid(info))
@@ -245,10 +258,6 @@ int chimney_indicate_event(struct chimney_layer *layer,
 	if (!layer || !upper)
 		return chimney_reject(layer, NULL, CHIMNEY_RULE_UNKNOWN_HANDLE,
 				      type, info);
-
-	if (layer->role != CHIMNEY_LAYER_TARGET && softirq_count() &&
-	    chimney_forward_fast(layer, upper, type, info))
-		return 0;
 
 	/*
 	 * BH off is the RCU read side that keeps a connection's memory; a
@@ -258,6 +267,7 @@ int chimney_indicate_event(struct chimney_layer *layer,
 	bh = !softirq_count();
 	if (bh)
 		local_bh_disable();
+	up = this_cpu_ptr(&chimney_upcalls);
 	/* Pairs with smp_store_release() in chimney_bind_handle(). */
 	tag = smp_load_acquire(&upper->chimney_reserved);
 	if (!tag) {
@@ -278,10 +288,10 @@ int chimney_indicate_event(struct chimney_layer *layer,
 		 * A forward runs inside the upcall that carries it, which
 		 * holds the connection's rundown: no state to check.
 		 */
-		rule = chimney_forward_check(conn, index, type, info);
+		rule = chimney_forward_check(up, conn, index, type, info);
 		if (rule != CHIMNEY_RULE_NONE)
 			goto reject;
-		chimney_upcall(conn, index, upper, type, info);
+		chimney_upcall(up, conn, index, upper, type, info);
 		if (bh)
 			local_bh_enable();
 		return 0;
@@ -291,7 +301,7 @@ int chimney_indicate_event(struct chimney_layer *layer,
 	 * A target may raise from inside an upcall (a layer's event op that
 	 * drives it): bounded, or the frames of this CPU would overflow.
 	 */
-	if (this_cpu_read(chimney_upcalls.depth) >= CHIMNEY_MAX_DEPTH) {
+	if (up->depth >= CHIMNEY_MAX_DEPTH) {
 		rule = CHIMNEY_RULE_TOO_DEEP;
 		goto reject;
 	}
@@ -308,7 +318,7 @@ int chimney_indicate_event(struct chimney_layer *layer,
 		WRITE_ONCE(conn->backlog, info);
 
 	chimney_stats_event(conn->key.stack->stats, type, info);
-	chimney_upcall(conn, index, upper, type, info);
+	chimney_upcall(up, conn, index, upper, type, info);
 
 	/* Fully ordered: pairs with the rundown's wait_var_event(). */
 	ev = atomic64_sub_return(CHIMNEY_EV_INFLIGHT, &conn->ev);

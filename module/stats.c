@@ -114,13 +114,6 @@ int chimney_event_parse(const char *s, u32 *type)
 }
 EXPORT_SYMBOL_IF_KUNIT(chimney_event_parse);
 
-void chimney_stats_event(struct chimney_stats __percpu *dev, u32 type, u32 info)
-{
-	chimney_stats_add(dev, events[type], 1);
-	if (type == CHIMNEY_EVENT_RETRIEVE)
-		chimney_stats_add(dev, reasons[info], 1);
-}
-
 void chimney_stats_rule(struct chimney_stats __percpu *dev, enum chimney_rule rule)
 {
 	chimney_stats_add(dev, rules[rule], 1);

@@ -50,7 +50,6 @@ const char *chimney_reason_name(u32 reason);
 int chimney_reason_parse(const char *s, u32 *reason);
 int chimney_event_parse(const char *s, u32 *type);
 
-void chimney_stats_event(struct chimney_stats __percpu *dev, u32 type, u32 info);
 void chimney_stats_rule(struct chimney_stats __percpu *dev, enum chimney_rule rule);
 
 /* Count on the global stats and, when there is one, on a device's. */
@@ -61,6 +60,15 @@ void chimney_stats_rule(struct chimney_stats __percpu *dev, enum chimney_rule ru
 		if (__s)						\
 			this_cpu_add(__s->field, (v));			\
 	} while (0)
+
+/* An accepted event, on the event path: per-CPU counters only. */
+static inline void chimney_stats_event(struct chimney_stats __percpu *dev,
+				       u32 type, u32 info)
+{
+	chimney_stats_add(dev, events[type], 1);
+	if (type == CHIMNEY_EVENT_RETRIEVE)
+		chimney_stats_add(dev, reasons[info], 1);
+}
 
 /* The sum over CPUs of one u64 @field of the per-CPU struct at @pcpu. */
 #define chimney_pcpu_sum(pcpu, field)					\
