@@ -382,6 +382,149 @@ static u64 cb_chain_raise(struct cb_stack *st, unsigned int first,
 	return cb_ps(t0, n);
 }
 
+/* --- floor: the handle model's routing, with no check -------------------------- */
+
+/*
+ * What any implementation of the public API does per hop, with none of
+ * chimney's checks: the layer below calls the framework (a direct call)
+ * with the upper handle; the framework reads the owner from the handle's
+ * routing word and calls its event op through its ops (two dependent
+ * loads and an indirect call); a forwarding layer finds its entry and
+ * calls the framework again with its own upper handle. The figures are
+ * set against it to show how much of a hop is the API's shape and how
+ * much chimney's checks.
+ */
+struct cb_rlayer;
+
+struct cb_rhandle {
+	struct cb_rlayer *owner;	/* the routing word */
+	struct cb_rhandle *upper;	/* a forwarding owner's upper handle */
+	atomic64_t word;		/* the connection's word (rundown) */
+	u64 events;			/* counted by the top */
+};
+
+struct cb_rops {
+	void (*event)(struct cb_rlayer *l, struct cb_rhandle *own, u32 type,
+		      u32 info);
+};
+
+struct cb_rlayer {
+	const struct cb_rops *ops;
+};
+
+static noinline void cb_route(struct cb_rhandle *upper, u32 type, u32 info)
+{
+	struct cb_rlayer *l = READ_ONCE(upper->owner);
+
+	READ_ONCE(l->ops)->event(l, upper, type, info);
+}
+
+/*
+ * cb_route() inside the rundown chimney's terminate needs: one
+ * compare-and-exchange on the connection's word to enter the upcall (the
+ * state check rides on it), one fully ordered subtraction to leave it.
+ */
+static noinline void cb_route_rundown(struct cb_rhandle *upper, u32 type,
+				      u32 info)
+{
+	struct cb_rlayer *l = READ_ONCE(upper->owner);
+	s64 ev = atomic64_read(&upper->word);
+
+	while (!atomic64_try_cmpxchg(&upper->word, &ev, ev + 1))
+		;
+	READ_ONCE(l->ops)->event(l, upper, type, info);
+	atomic64_sub_return(1, &upper->word);
+}
+
+static void cb_rforward(struct cb_rlayer *l, struct cb_rhandle *own, u32 type,
+			u32 info)
+{
+	cb_route(own->upper, type, info);
+}
+
+static void cb_rtop(struct cb_rlayer *l, struct cb_rhandle *own, u32 type,
+		    u32 info)
+{
+	own->events++;
+}
+
+static const struct cb_rops cb_rforward_ops = { .event = cb_rforward };
+static const struct cb_rops cb_rtop_ops = { .event = cb_rtop };
+static struct cb_rlayer cb_rlayers[CHIMNEY_MAX_DEPTH - 1];
+
+/* @nr_conns connections of @depth layers: depth - 1 handles each, top first. */
+struct cb_route_set {
+	unsigned int depth;
+	unsigned int nr_conns;
+	struct cb_rhandle *h;
+};
+
+static void cb_route_release(void *data)
+{
+	kvfree(data);
+}
+
+static void cb_route_create(struct kunit *test, struct cb_route_set *rs,
+			    unsigned int depth, unsigned int nr_conns)
+{
+	unsigned int nh = depth - 1, c, k;
+
+	for (k = 0; k < ARRAY_SIZE(cb_rlayers); k++)
+		cb_rlayers[k].ops = k ? &cb_rforward_ops : &cb_rtop_ops;
+	rs->depth = depth;
+	rs->nr_conns = nr_conns;
+	rs->h = kvcalloc((size_t)nr_conns * nh, sizeof(*rs->h), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, rs->h);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cb_route_release,
+							rs->h), 0);
+	for (c = 0; c < nr_conns; c++) {
+		for (k = 0; k < nh; k++) {
+			rs->h[c * nh + k].owner = &cb_rlayers[k];
+			if (k)
+				rs->h[c * nh + k].upper = &rs->h[c * nh + k - 1];
+		}
+	}
+}
+
+static u64 cb_route_events(struct cb_route_set *rs)
+{
+	unsigned int nh = rs->depth - 1, c;
+	u64 sum = 0;
+
+	for (c = 0; c < rs->nr_conns; c++)
+		sum += rs->h[c * nh].events;
+	return sum;
+}
+
+/* As cb_raise(), through the routing alone (@rundown: with its atomics). */
+static u64 cb_route_raise(struct cb_route_set *rs, unsigned int n,
+			  bool rundown)
+{
+	unsigned int nh = rs->depth - 1, i = 0, c = 0, end;
+	struct cb_rhandle *bottom = rs->h + nh - 1;
+	u64 t0;
+
+	t0 = cb_clock();
+	while (i < n) {
+		end = min(n, i + CB_BATCH);
+		local_bh_disable();
+		for (; i < end; i++) {
+			if (rundown)
+				cb_route_rundown(&bottom[c * nh],
+						 CHIMNEY_EVENT_SEND_BACKLOG_CHANGE,
+						 i);
+			else
+				cb_route(&bottom[c * nh],
+					 CHIMNEY_EVENT_SEND_BACKLOG_CHANGE, i);
+			if (++c == rs->nr_conns)
+				c = 0;
+		}
+		local_bh_enable();
+		cond_resched();
+	}
+	return cb_ps(cb_clock() - t0, n);
+}
+
 static unsigned int cb_nr_rounds(void)
 {
 	return clamp_t(unsigned int, cb_rounds, 1, CB_MAX_ROUNDS);
@@ -400,11 +543,14 @@ void chimney_bench_hop(struct kunit *test)
 	struct {
 		u64 t[CB_NR_DEPTHS][CB_MAX_ROUNDS];
 		u64 b[CB_NR_DEPTHS][CB_MAX_ROUNDS];
+		u64 f[CB_NR_DEPTHS][CB_MAX_ROUNDS];
 		s64 th[CB_MAX_ROUNDS];
 		s64 bh[CB_MAX_ROUNDS];
+		s64 fh[CB_MAX_ROUNDS];
+		struct cb_route_set rs[CB_NR_DEPTHS];
 	} *m;
 	unsigned int rounds = cb_nr_rounds(), r, d, hops;
-	u64 raised = 0, seen = 0;
+	u64 raised = 0, seen = 0, routed = 0;
 	int errs = 0;
 
 	m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
@@ -417,6 +563,7 @@ void chimney_bench_hop(struct kunit *test)
 	for (d = 0; d < CB_NR_DEPTHS; d++) {
 		st[d] = cb_stack_create(test, cb_depths[d], cb_event_conns);
 		cb_chain_init(cb_depths[d]);
+		cb_route_create(test, &m->rs[d], cb_depths[d], cb_event_conns);
 	}
 	for (r = 0; r < rounds; r++) {
 		for (d = 0; d < CB_NR_DEPTHS; d++) {
@@ -424,13 +571,18 @@ void chimney_bench_hop(struct kunit *test)
 					   &errs);
 			m->b[d][r] = cb_chain_raise(st[d], 0, st[d]->nr_conns,
 						    cb_events, &errs);
+			m->f[d][r] = cb_route_raise(&m->rs[d], cb_events,
+						    false);
 			raised += 2ULL * cb_events;
 		}
 	}
 	KUNIT_EXPECT_EQ(test, errs, 0);
-	for (d = 0; d < CB_NR_DEPTHS; d++)
+	for (d = 0; d < CB_NR_DEPTHS; d++) {
 		seen += cb_stack_events(st[d]);
+		routed += cb_route_events(&m->rs[d]);
+	}
 	KUNIT_EXPECT_EQ(test, seen, raised);
+	KUNIT_EXPECT_EQ(test, routed, raised / 2);
 
 	for (d = 0; d < CB_NR_DEPTHS; d++) {
 		kunit_info(test, "bench: depth %u: chimney %s ns/event, indirect-call chain %s ns/event (median of %u x %u events)\n",
@@ -454,6 +606,22 @@ void chimney_bench_hop(struct kunit *test)
 			   cb_fix2(cb_median_s(m->th, rounds),
 				   cb_median_s(m->bh, rounds)).s);
 	}
+	/* The API's shape alone, over the same depths as the figure. */
+	d = CB_NR_DEPTHS - 1;
+	hops = cb_depths[d] - 2;
+	for (r = 0; r < rounds; r++) {
+		m->th[r] = div_s64((s64)m->t[d][r] - (s64)m->t[0][r], hops);
+		m->bh[r] = div_s64((s64)m->b[d][r] - (s64)m->b[0][r], hops);
+		m->fh[r] = div_s64((s64)m->f[d][r] - (s64)m->f[0][r], hops);
+	}
+	kunit_info(test, "bench: hop_floor: depth 2..%u: the handle model's routing alone (no check) per extra hop %s ns, %sx one indirect call; chimney %sx this (depth 2: %s ns, depth %u: %s ns)\n",
+		   cb_depths[d], cb_fix2(cb_median_s(m->fh, rounds), 1000).s,
+		   cb_fix2(cb_median_s(m->fh, rounds),
+			   cb_median_s(m->bh, rounds)).s,
+		   cb_fix2(cb_median_s(m->th, rounds),
+			   cb_median_s(m->fh, rounds)).s,
+		   cb_fix2(cb_median(m->f[0], rounds), 1000).s, cb_depths[d],
+		   cb_fix2(cb_median(m->f[d], rounds), 1000).s);
 }
 
 /* --- baseline: an atomic notifier chain with one subscriber ------------------------ */
@@ -494,26 +662,41 @@ void chimney_bench_notifier(struct kunit *test)
 	struct cb_stack *st = cb_stack_create(test, 2, cb_event_conns);
 	struct notifier_block nb = { .notifier_call = cb_nb_call };
 	unsigned int rounds = cb_nr_rounds(), r;
+	u64 *t, *b, *f, *fr, tm, bm, fm, frm;
 	struct atomic_notifier_head nh;
-	u64 *t, *b, tm, bm;
+	struct cb_route_set *rs;
 	int errs = 0;
 
-	t = kunit_kcalloc(test, 2 * CB_MAX_ROUNDS, sizeof(*t), GFP_KERNEL);
+	t = kunit_kcalloc(test, 4 * CB_MAX_ROUNDS, sizeof(*t), GFP_KERNEL);
+	rs = kunit_kzalloc(test, sizeof(*rs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_ASSERT_NOT_NULL(test, rs);
 	b = t + CB_MAX_ROUNDS;
+	f = b + CB_MAX_ROUNDS;
+	fr = f + CB_MAX_ROUNDS;
+	cb_route_create(test, rs, 2, cb_event_conns);
 	ATOMIC_INIT_NOTIFIER_HEAD(&nh);
 	KUNIT_ASSERT_EQ(test, atomic_notifier_chain_register(&nh, &nb), 0);
 	for (r = 0; r < rounds; r++) {
 		t[r] = cb_raise(st, 0, st->nr_conns, cb_events, &errs);
 		b[r] = cb_notifier_raise(&nh, st, cb_events);
+		f[r] = cb_route_raise(rs, cb_events, false);
+		fr[r] = cb_route_raise(rs, cb_events, true);
 	}
 	atomic_notifier_chain_unregister(&nh, &nb);
 	KUNIT_EXPECT_EQ(test, errs, 0);
 	KUNIT_EXPECT_EQ(test, cb_stack_events(st), 2ULL * rounds * cb_events);
+	KUNIT_EXPECT_EQ(test, cb_route_events(rs), 2ULL * rounds * cb_events);
 	tm = cb_median(t, rounds);
 	bm = cb_median(b, rounds);
+	fm = cb_median(f, rounds);
+	frm = cb_median(fr, rounds);
 	kunit_info(test, "figure: depth2_vs_notifier: chimney %s ns/event, atomic_notifier_call_chain() %s ns/event, ratio %sx (goal <= 1.00x)\n",
 		   cb_fix2(tm, 1000).s, cb_fix2(bm, 1000).s, cb_fix2(tm, bm).s);
+	kunit_info(test, "bench: depth2_floor: the handle model's routing alone (no check) %s ns/event, %sx the notifier; with the rundown's two atomics on the connection's word %s ns/event, %sx the notifier; chimney %sx this\n",
+		   cb_fix2(fm, 1000).s, cb_fix2(fm, bm).s,
+		   cb_fix2(frm, 1000).s, cb_fix2(frm, bm).s,
+		   cb_fix2(tm, frm).s);
 }
 
 /* --- one CPU against two ------------------------------------------------------------ */

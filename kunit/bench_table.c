@@ -29,6 +29,8 @@
 #include "target.h"
 
 #define CB_MAX_ROUNDS	32
+/* Storage layouts the upload-all figure is set against (cb_layouts). */
+#define CB_NR_LAYOUTS	3
 /* A prime: i * CB_STRIDE mod n visits distinct connections in a scattered order. */
 #define CB_STRIDE	1000003ULL
 
@@ -204,7 +206,7 @@ struct cb_lookup_state {
 	u64 med[4][4];			/* per size: cb_lookup_measure() */
 	u64 up[CB_MAX_ROUNDS];		/* chimney_bench_upload_all() */
 	u64 rm[CB_MAX_ROUNDS];
-	u64 st[CB_MAX_ROUNDS];		/* cb_storage_work() */
+	u64 st[CB_NR_LAYOUTS][CB_MAX_ROUNDS];	/* cb_storage_work() */
 	void **parts;			/* and its objects */
 };
 
@@ -397,9 +399,27 @@ struct cb_rcu_obj {
 	struct rcu_head rcu;
 };
 
-/* Per connection: chimney's connection, target context and host TCB. */
-static const size_t cb_storage_sizes[] = { 144, 40, 32 };
-#define CB_NR_PARTS	ARRAY_SIZE(cb_storage_sizes)
+/*
+ * The storage an upload releases per connection, in three layouts: today's
+ * (chimney's connection, the target's context and the host's TCB, the
+ * first and last freed after a grace period), the issue's suggested one
+ * (the layers' contexts embedded in one allocation, freed after a grace
+ * period), and none (the two index removals alone).
+ */
+struct cb_layout {
+	const char *name;
+	unsigned int nr_parts;
+	size_t size[3];
+	unsigned long rcu;		/* bit k: part k is freed with kfree_rcu() */
+};
+
+static const struct cb_layout cb_layouts[] = {
+	{ "three allocations", 3, { 144, 40, 32 }, BIT(0) | BIT(2) },
+	{ "one allocation", 1, { 144 + 40 + 32 }, BIT(0) },
+	{ "indexes only", 0, { }, 0 },
+};
+
+static_assert(ARRAY_SIZE(cb_layouts) == CB_NR_LAYOUTS);
 
 static void cb_parts_free(void **parts, unsigned int nr)
 {
@@ -410,16 +430,17 @@ static void cb_parts_free(void **parts, unsigned int nr)
 }
 
 /*
- * What uploading @n connections costs without the handshake: per
- * connection, a removal from a private rhashtable of the same keys and one
- * from an xarray of slots, and three frees of chimney's sizes, two of them
- * after a grace period. Return: the time of that, in ns; the setup (the
- * insertions and allocations) is not timed.
+ * What uploading @n connections costs without the handshake, in layout
+ * @lo: per connection, a removal from a private rhashtable of the same
+ * keys and one from an xarray of slots, and the frees of @lo. Return: the
+ * time of that, in ns; the setup (the insertions and allocations) is not
+ * timed.
  */
 static u64 cb_storage_work(struct kunit *test, struct cb_lookup_state *ls,
-			   unsigned int n, void **parts)
+			   unsigned int n, const struct cb_layout *lo)
 {
 	unsigned int i, k, nr = 0;
+	void **parts = ls->parts;
 	struct xarray xa;
 	u32 slot = 0;
 	int err = 0;
@@ -427,13 +448,15 @@ static u64 cb_storage_work(struct kunit *test, struct cb_lookup_state *ls,
 
 	xa_init_flags(&xa, XA_FLAGS_ALLOC1);
 	for (i = 0; i < n && !err; i++) {
-		for (k = 0; k < CB_NR_PARTS && !err; k++) {
-			parts[nr] = kzalloc(cb_storage_sizes[k], GFP_KERNEL);
+		for (k = 0; k < lo->nr_parts && !err; k++) {
+			parts[nr] = kzalloc(lo->size[k], GFP_KERNEL);
 			err = parts[nr] ? 0 : -ENOMEM;
 			nr += !err;
 		}
 		if (!err)
-			err = xa_alloc(&xa, &slot, parts[nr - CB_NR_PARTS],
+			err = xa_alloc(&xa, &slot,
+				       lo->nr_parts ? parts[nr - lo->nr_parts] :
+						      ls->objs[i],
 				       xa_limit_32b, GFP_KERNEL);
 		ls->ids[i] = slot;
 		if (!err)
@@ -446,18 +469,21 @@ static u64 cb_storage_work(struct kunit *test, struct cb_lookup_state *ls,
 	if (err) {
 		cb_parts_free(parts, nr);
 		xa_destroy(&xa);
-		KUNIT_FAIL(test, "storage work setup: %d", err);
+		KUNIT_FAIL(test, "storage work setup (%s): %d", lo->name, err);
 		return 0;
 	}
 
 	t0 = cb_clock();
-	for (i = 0; i < n; i++, parts += CB_NR_PARTS) {
+	for (i = 0; i < n; i++, parts += lo->nr_parts) {
 		xa_erase(&xa, ls->ids[i]);
 		rhashtable_remove_fast(&ls->by_key, &ls->objs[i]->key_node,
 				       cb_key_params);
-		kfree_rcu((struct cb_rcu_obj *)parts[0], rcu);
-		kfree(parts[1]);
-		kfree_rcu((struct cb_rcu_obj *)parts[2], rcu);
+		for (k = 0; k < lo->nr_parts; k++) {
+			if (lo->rcu & BIT(k))
+				kfree_rcu((struct cb_rcu_obj *)parts[k], rcu);
+			else
+				kfree(parts[k]);
+		}
 	}
 	t0 = cb_ns(cb_clock() - t0);
 	KUNIT_EXPECT_TRUE(test, xa_empty(&xa));
@@ -473,8 +499,8 @@ static u64 cb_storage_work(struct kunit *test, struct cb_lookup_state *ls,
  */
 void chimney_bench_upload_all(struct kunit *test)
 {
-	unsigned int n = cb_upload_conns, rounds, r, i, before;
-	u64 *up, *rm, *st, t0, um, bm, sm;
+	unsigned int n = cb_upload_conns, rounds, r, i, k, before;
+	u64 *up, *rm, t0, um, bm, sm[CB_NR_LAYOUTS];
 	struct chimney_device *cdev;
 	struct cb_lookup_state *ls;
 	struct net_device *dev;
@@ -486,8 +512,8 @@ void chimney_bench_upload_all(struct kunit *test)
 	ls = cb_state_create(test, n);
 	up = ls->up;
 	rm = ls->rm;
-	st = ls->st;
-	ls->parts = kvcalloc(n * CB_NR_PARTS, sizeof(*ls->parts), GFP_KERNEL);
+	ls->parts = kvcalloc(n * cb_layouts[0].nr_parts, sizeof(*ls->parts),
+			     GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ls->parts);
 
 	dev = cb_netdev(test, "cbup%d");
@@ -531,18 +557,29 @@ void chimney_bench_upload_all(struct kunit *test)
 		rm[r] = cb_ns(cb_clock() - t0);
 		KUNIT_ASSERT_EQ(test, atomic_read(&ls->by_key.nelems), 0);
 
-		st[r] = cb_storage_work(test, ls, n, ls->parts);
-		KUNIT_ASSERT_EQ(test, atomic_read(&ls->by_key.nelems), 0);
+		for (k = 0; k < CB_NR_LAYOUTS; k++) {
+			ls->st[k][r] = cb_storage_work(test, ls, n,
+						       &cb_layouts[k]);
+			KUNIT_ASSERT_EQ(test,
+					atomic_read(&ls->by_key.nelems), 0);
+		}
 	}
 	um = cb_median(up, rounds);
 	bm = cb_median(rm, rounds);
-	sm = cb_median(st, rounds);
+	for (k = 0; k < CB_NR_LAYOUTS; k++)
+		sm[k] = cb_median(ls->st[k], rounds);
 	kunit_info(test, "figure: upload_all_vs_removals: %u connections: UPLOAD_ALL %llu ms (%s us/conn), rhashtable_remove_fast() %llu ms, ratio %sx (goal <= 3.00x)\n",
 		   n, div_u64(um, NSEC_PER_MSEC), cb_fix2(um, (u64)n * 1000).s,
 		   div_u64(bm, NSEC_PER_MSEC), cb_fix2(um, bm).s);
-	kunit_info(test, "bench: upload_all_storage: %u connections: the storage work alone (rhashtable and xarray removal, three frees, two after a grace period) %llu ms, %sx the removals; UPLOAD_ALL %sx the storage work\n",
-		   n, div_u64(sm, NSEC_PER_MSEC), cb_fix2(sm, bm).s,
-		   cb_fix2(um, sm).s);
+	/*
+	 * What an upload costs without the handshake, per layout: today's
+	 * first, whose ratio to UPLOAD_ALL is the handshake's share.
+	 */
+	for (k = 0; k < CB_NR_LAYOUTS; k++)
+		kunit_info(test, "bench: upload_all_storage: %u connections, %s: rhashtable and xarray removal and the frees alone %llu ms, %sx the removals; UPLOAD_ALL %sx this\n",
+			   n, cb_layouts[k].name,
+			   div_u64(sm[k], NSEC_PER_MSEC),
+			   cb_fix2(sm[k], bm).s, cb_fix2(um, sm[k]).s);
 }
 
 /* --- the memory figure's held fill (bench_main.c) ---------------------------------- */
