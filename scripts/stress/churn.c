@@ -211,7 +211,8 @@ static void *reader(void *arg)
 	(void)arg;
 	while (READ_ONCE(running)) {
 		pthread_rwlock_rdlock(&gate);
-		add(O_READ, read_tree(D, &running) + read_tree(E, &running));
+		add(O_READ, read_tree(D, &running, NULL) +
+			      read_tree(E, &running, NULL));
 		pthread_rwlock_unlock(&gate);
 	}
 	return NULL;

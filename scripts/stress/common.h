@@ -229,9 +229,11 @@ static inline char *slurp(const char *path)
 /*
  * Read every file under a debugfs tree but command (a read there is no
  * command, and it is the one a writer needs), while *go: the readers of
- * the tests race chimney's teardown. Returns the files read.
+ * the tests race chimney's teardown. Files are opened with @open_fn
+ * (open() when NULL). Returns the files read.
  */
-static inline long read_tree(const char *dir, bool *go)
+static inline long read_tree(const char *dir, bool *go,
+			     int (*open_fn)(const char *path, int flags))
 {
 	char path[512], buf[4096];
 	struct dirent *de;
@@ -246,10 +248,10 @@ static inline long read_tree(const char *dir, bool *go)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (de->d_type == DT_DIR) {
-			files += read_tree(path, go);
+			files += read_tree(path, go, open_fn);
 			continue;
 		}
-		fd = open(path, O_RDONLY);
+		fd = open_fn ? open_fn(path, O_RDONLY) : open(path, O_RDONLY);
 		if (fd < 0)
 			continue;
 		while (read(fd, buf, sizeof(buf)) > 0)
