@@ -219,6 +219,95 @@ static void chimney_rule_wrong_layer(struct kunit *test)
 	ct_fixture_end(test, &f);
 }
 
+/*
+ * Inside its upcall, an intermediate layer forwards the event it handles
+ * once, unchanged, on the connection it arrived on, as itself: a changed
+ * type, another connection's handle, another layer, a second forward are
+ * each refused and leave the upcall's frame to the one right forward.
+ */
+struct ct_frame_probe {
+	struct ct_stack *st;
+	struct chimney_offload_handle *fwd;	/* connection A, hop above */
+	struct chimney_offload_handle *other;	/* connection B, same hop */
+	int changed_type;
+	int other_conn;
+	int other_layer;
+	int twice;
+};
+
+static struct ct_frame_probe *ct_frame_probe;
+
+static void ct_frame_before(struct ct_layer *l, u32 type, u32 info)
+{
+	struct ct_frame_probe *p = ct_frame_probe;
+
+	p->changed_type = chimney_indicate_event(&l->layer, p->fwd,
+						 CHIMNEY_EVENT_DISCONNECT,
+						 info);
+	p->other_conn = chimney_indicate_event(&l->layer, p->other, type, info);
+	p->other_layer = chimney_indicate_event(&p->st->im[1].layer, p->fwd,
+						type, info);
+}
+
+static void ct_frame_after(struct ct_layer *l, u32 type, u32 info)
+{
+	struct ct_frame_probe *p = ct_frame_probe;
+
+	p->twice = chimney_indicate_event(&l->layer, p->fwd, type, info);
+}
+
+static struct chimney_offload_handle *ct_im_upper(struct ct_tconn *tc)
+{
+	return container_of(tc->upper, struct ct_entry, own)->upper;
+}
+
+static void chimney_rule_forward_frame(struct kunit *test)
+{
+	s64 mismatch = ct_rule(CHIMNEY_RULE_FORWARD_MISMATCH);
+	s64 wrong = ct_rule(CHIMNEY_RULE_WRONG_LAYER);
+	struct ct_frame_probe *p;
+	struct ct_tcb *tcb_b;
+	struct ct_fixture f;
+
+	p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	tcb_b = kunit_kzalloc(test, sizeof(*tcb_b), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, tcb_b);
+	/* top, im[1], im[0], target: im[0] forwards to im[1]'s handle. */
+	ct_fixture(test, &f, 2);
+	KUNIT_ASSERT_EQ(test, ct_offload(f.st, tcb_b, 2001), 0);
+	p->st = f.st;
+	p->fwd = ct_im_upper(f.tc);
+	p->other = ct_im_upper(f.st->last_tconn);
+	KUNIT_ASSERT_PTR_NE(test, p->fwd, p->other);
+	ct_frame_probe = p;
+	f.st->im[0].event_hook = ct_frame_before;
+	f.st->im[0].event_hook_after = ct_frame_after;
+
+	KUNIT_EXPECT_EQ(test, chimney_indicate_event(&f.st->target.layer,
+						     f.tc->upper,
+						     CHIMNEY_EVENT_ABORT, 0),
+			0);
+	f.st->im[0].event_hook = NULL;
+	f.st->im[0].event_hook_after = NULL;
+
+	KUNIT_EXPECT_EQ(test, p->changed_type, -EPROTO);
+	KUNIT_EXPECT_EQ(test, p->other_conn, -EPROTO);
+	KUNIT_EXPECT_EQ(test, p->other_layer, -EINVAL);
+	KUNIT_EXPECT_EQ(test, p->twice, -EPROTO);
+	/* The right forward, after three refusals, still went through. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&f.st->im[0].forward_errors), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f.st->im[1].forward_errors), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f.st->top_events), 1);
+	KUNIT_EXPECT_EQ(test, ct_rule(CHIMNEY_RULE_FORWARD_MISMATCH),
+			mismatch + 3);
+	KUNIT_EXPECT_EQ(test, ct_rule(CHIMNEY_RULE_WRONG_LAYER), wrong + 1);
+	KUNIT_EXPECT_EQ(test, chimney_offload_terminate(&f.st->top.layer,
+							&tcb_b->handle), 0);
+	ct_fixture_end(test, &f);
+	KUNIT_EXPECT_TRUE(test, tcb_b->terminated);
+}
+
 static void chimney_rule_bad_completion(struct kunit *test)
 {
 	struct ct_fixture f;
@@ -457,6 +546,7 @@ static struct kunit_case chimney_rules_cases[] = {
 	KUNIT_CASE(chimney_rule_after_terminate),
 	KUNIT_CASE(chimney_rule_state_flags),
 	KUNIT_CASE(chimney_rule_wrong_layer),
+	KUNIT_CASE(chimney_rule_forward_frame),
 	KUNIT_CASE(chimney_rule_bad_completion),
 	KUNIT_CASE(chimney_rule_registration),
 	KUNIT_CASE(chimney_rule_max_depth),

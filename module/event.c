@@ -66,11 +66,8 @@ static int chimney_reject(struct chimney_layer *layer, struct chimney_conn *conn
  * frames here while BH is off.
  */
 struct chimney_upcall {
-	struct chimney_conn *conn;
-	unsigned int index;		/* the receiving layer's hop */
-	u32 type;
-	u32 info;
-	bool forwarded;
+	void *forward;			/* the tag the forward's handle carries */
+	u64 event;			/* type and info; 0 once forwarded */
 };
 
 struct chimney_upcalls {
@@ -113,6 +110,12 @@ static enum chimney_rule chimney_event_check(s64 ev, u32 type, u32 info)
 	return CHIMNEY_RULE_NONE;
 }
 
+/* An upcall's event as its frame keeps it: never 0, as no type is. */
+static inline u64 chimney_upcall_event(u32 type, u32 info)
+{
+	return (u64)type << 32 | info;
+}
+
 /* What accepting @type adds to the word: its flag, one upcall, one event. */
 static s64 chimney_event_mark(u32 type)
 {
@@ -137,12 +140,15 @@ static __always_inline void chimney_upcall(struct chimney_upcalls *up,
 					   u32 type, u32 info)
 {
 	struct chimney_layer *layer = chimney_conn_layer(conn, index);
+	struct chimney_upcall *f = &up->frame[up->depth++];
 
-	up->frame[up->depth++] = (struct chimney_upcall){
-		.conn = conn, .index = index, .type = type, .info = info,
-	};
-	trace_chimney_event(conn->key.stack->dev, layer->name, conn->id, type,
-			    info, "");
+	/* The top layer (hop 0) has nobody to forward to. */
+	f->forward = index ? chimney_hop_tag(conn, index - 1) : NULL;
+	f->event = chimney_upcall_event(type, info);
+	/* The key first: the arguments cost four loads when nobody traces. */
+	if (trace_chimney_event_enabled())
+		trace_chimney_event(conn->key.stack->dev, layer->name, conn->id,
+				    type, info, "");
 	layer->ops->event(layer, upper, type, info);
 	up->depth--;
 }
@@ -163,10 +169,10 @@ static enum chimney_rule chimney_forward_check(struct chimney_upcalls *up,
 	if (up->depth >= CHIMNEY_MAX_DEPTH)
 		return CHIMNEY_RULE_TOO_DEEP;
 	f = &up->frame[up->depth - 1];
-	if (f->conn != conn || f->index != index + 1 || f->forwarded ||
-	    f->type != type || f->info != info)
+	if (f->forward != chimney_hop_tag(conn, index) ||
+	    f->event != chimney_upcall_event(type, info))
 		return CHIMNEY_RULE_FORWARD_MISMATCH;
-	f->forwarded = true;
+	f->event = 0;
 	return CHIMNEY_RULE_NONE;
 }
 
@@ -192,13 +198,14 @@ static bool chimney_forward_fast(struct chimney_layer *layer,
 	f = &up->frame[up->depth - 1];
 	/* Only followed if it is the frame's connection, published long ago. */
 	tag = READ_ONCE(upper->chimney_reserved);
+	if (!tag || tag != f->forward ||
+	    f->event != chimney_upcall_event(type, info))
+		return false;
 	conn = chimney_tag_conn(tag);
 	index = chimney_tag_index(tag);
-	if (!tag || f->conn != conn || f->index != index + 1 ||
-	    f->forwarded || f->type != type || f->info != info ||
-	    chimney_conn_layer(conn, index + 1) != layer)
+	if (chimney_conn_layer(conn, index + 1) != layer)
 		return false;
-	f->forwarded = true;
+	f->event = 0;
 	chimney_upcall(up, conn, index, upper, type, info);
 	return true;
 }
