@@ -223,16 +223,19 @@ static void chimney_rule_wrong_layer(struct kunit *test)
  * Inside its upcall, an intermediate layer forwards the event it handles
  * once, unchanged, on the connection it arrived on, as itself: a changed
  * type, another connection's handle, another layer, a second forward are
- * each refused and leave the upcall's frame to the one right forward.
+ * each refused and leave the upcall's frame to the one right forward. The
+ * top, with nobody above it, forwards nothing, not even on its own handle.
  */
 struct ct_frame_probe {
 	struct ct_stack *st;
 	struct chimney_offload_handle *fwd;	/* connection A, hop above */
 	struct chimney_offload_handle *other;	/* connection B, same hop */
+	struct chimney_offload_handle *top_own;	/* connection A, hop 0 */
 	int changed_type;
 	int other_conn;
 	int other_layer;
 	int twice;
+	int top;
 };
 
 static struct ct_frame_probe *ct_frame_probe;
@@ -254,6 +257,15 @@ static void ct_frame_after(struct ct_layer *l, u32 type, u32 info)
 	struct ct_frame_probe *p = ct_frame_probe;
 
 	p->twice = chimney_indicate_event(&l->layer, p->fwd, type, info);
+}
+
+/* The top has no layer above: its own handle is no forward either. */
+static void ct_frame_top(struct ct_stack *st)
+{
+	struct ct_frame_probe *p = ct_frame_probe;
+
+	p->top = chimney_indicate_event(&st->top.layer, p->top_own,
+					CHIMNEY_EVENT_ABORT, 0);
 }
 
 static struct chimney_offload_handle *ct_im_upper(struct ct_tconn *tc)
@@ -280,9 +292,11 @@ static void chimney_rule_forward_frame(struct kunit *test)
 	p->fwd = ct_im_upper(f.tc);
 	p->other = ct_im_upper(f.st->last_tconn);
 	KUNIT_ASSERT_PTR_NE(test, p->fwd, p->other);
+	p->top_own = &f.tcb->handle;
 	ct_frame_probe = p;
 	f.st->im[0].event_hook = ct_frame_before;
 	f.st->im[0].event_hook_after = ct_frame_after;
+	f.st->top_hook = ct_frame_top;
 
 	KUNIT_EXPECT_EQ(test, chimney_indicate_event(&f.st->target.layer,
 						     f.tc->upper,
@@ -290,18 +304,20 @@ static void chimney_rule_forward_frame(struct kunit *test)
 			0);
 	f.st->im[0].event_hook = NULL;
 	f.st->im[0].event_hook_after = NULL;
+	f.st->top_hook = NULL;
 
 	KUNIT_EXPECT_EQ(test, p->changed_type, -EPROTO);
 	KUNIT_EXPECT_EQ(test, p->other_conn, -EPROTO);
 	KUNIT_EXPECT_EQ(test, p->other_layer, -EINVAL);
 	KUNIT_EXPECT_EQ(test, p->twice, -EPROTO);
+	KUNIT_EXPECT_EQ(test, p->top, -EINVAL);
 	/* The right forward, after three refusals, still went through. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&f.st->im[0].forward_errors), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&f.st->im[1].forward_errors), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&f.st->top_events), 1);
 	KUNIT_EXPECT_EQ(test, ct_rule(CHIMNEY_RULE_FORWARD_MISMATCH),
 			mismatch + 3);
-	KUNIT_EXPECT_EQ(test, ct_rule(CHIMNEY_RULE_WRONG_LAYER), wrong + 1);
+	KUNIT_EXPECT_EQ(test, ct_rule(CHIMNEY_RULE_WRONG_LAYER), wrong + 2);
 	KUNIT_EXPECT_EQ(test, chimney_offload_terminate(&f.st->top.layer,
 							&tcb_b->handle), 0);
 	ct_fixture_end(test, &f);

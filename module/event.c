@@ -68,6 +68,7 @@ static int chimney_reject(struct chimney_layer *layer, struct chimney_conn *conn
 struct chimney_upcall {
 	void *forward;			/* the tag the forward's handle carries */
 	u64 event;			/* type and info; 0 once forwarded */
+	struct chimney_layer *layer;	/* the receiving layer */
 };
 
 struct chimney_upcalls {
@@ -110,6 +111,21 @@ static enum chimney_rule chimney_event_check(s64 ev, u32 type, u32 info)
 	return CHIMNEY_RULE_NONE;
 }
 
+/*
+ * The tag of the handle a forward from the upcall to hop @index carries:
+ * the hop above's. The top's (hop 0) is the tag of hop CHIMNEY_MAX_DEPTH
+ * - 1 of the connection 16 bytes below, which no handle carries: a stack
+ * of CHIMNEY_MAX_DEPTH layers has handles down to hop CHIMNEY_MAX_DEPTH - 2.
+ * No branch: under TCG each one ends a translation block.
+ */
+static_assert(CHIMNEY_CONN_ALIGN == CHIMNEY_MAX_DEPTH);
+
+static inline void *chimney_forward_tag(struct chimney_conn *conn,
+					unsigned int index)
+{
+	return (void *)((unsigned long)conn + index - 1);
+}
+
 /* An upcall's event as its frame keeps it: never 0, as no type is. */
 static inline u64 chimney_upcall_event(u32 type, u32 info)
 {
@@ -142,9 +158,9 @@ static __always_inline void chimney_upcall(struct chimney_upcalls *up,
 	struct chimney_layer *layer = chimney_conn_layer(conn, index);
 	struct chimney_upcall *f = &up->frame[up->depth++];
 
-	/* The top layer (hop 0) has nobody to forward to. */
-	f->forward = index ? chimney_hop_tag(conn, index - 1) : NULL;
+	f->forward = chimney_forward_tag(conn, index);
 	f->event = chimney_upcall_event(type, info);
+	f->layer = layer;
 	/* The key first: the arguments cost four loads when nobody traces. */
 	if (trace_chimney_event_enabled())
 		trace_chimney_event(conn->key.stack->dev, layer->name, conn->id,
@@ -180,33 +196,31 @@ static enum chimney_rule chimney_forward_check(struct chimney_upcalls *up,
  * The forward of an intermediate layer from inside its event op, where BH
  * is already off: the innermost upcall frame of this CPU is the event it
  * handles, and that upcall keeps the connection alive, so the handle is
- * only compared with the frame before anything behind it is read. Return
- * false for the full path to check (and reject) whatever does not match.
+ * only compared with the frame before anything behind it is read. A frame
+ * on this CPU outside hard interrupt means BH is off: nothing can preempt
+ * an upcall. The compares are or-ed into one branch. Return false for the
+ * full path to check (and reject) whatever does not match.
  */
-static bool chimney_forward_fast(struct chimney_layer *layer,
-				 struct chimney_offload_handle *upper,
-				 u32 type, u32 info)
+static __always_inline bool chimney_forward_fast(struct chimney_layer *layer,
+						 struct chimney_offload_handle *upper,
+						 u32 type, u32 info)
 {
 	struct chimney_upcalls *up = this_cpu_ptr(&chimney_upcalls);
+	unsigned int depth = up->depth;
 	struct chimney_upcall *f;
-	struct chimney_conn *conn;
-	unsigned int index;
 	void *tag;
 
-	if (!up->depth || up->depth >= CHIMNEY_MAX_DEPTH)
+	if (depth - 1 >= CHIMNEY_MAX_DEPTH - 1 || !upper)
 		return false;
-	f = &up->frame[up->depth - 1];
+	f = &up->frame[depth - 1];
 	/* Only followed if it is the frame's connection, published long ago. */
 	tag = READ_ONCE(upper->chimney_reserved);
-	if (!tag || tag != f->forward ||
-	    f->event != chimney_upcall_event(type, info))
-		return false;
-	conn = chimney_tag_conn(tag);
-	index = chimney_tag_index(tag);
-	if (chimney_conn_layer(conn, index + 1) != layer)
+	if ((tag != f->forward) | (f->layer != layer) |
+	    (f->event != chimney_upcall_event(type, info)))
 		return false;
 	f->event = 0;
-	chimney_upcall(up, conn, index, upper, type, info);
+	chimney_upcall(up, chimney_tag_conn(tag), chimney_tag_index(tag), upper,
+		       type, info);
 	return true;
 }
 
@@ -249,14 +263,13 @@ int chimney_indicate_event(struct chimney_layer *layer,
 	int err;
 
 	/* local_bh_enable() must not run with interrupts off. */
-	if (in_hardirq() || in_nmi() || irqs_disabled())
+	if (in_hardirq() | in_nmi() | irqs_disabled())
 		return chimney_reject(layer, NULL, CHIMNEY_RULE_HARDIRQ, type, info);
 	/*
 	 * The usual forward first: it only matches a frame whose event the
 	 * target's indication checked; anything else takes the full path.
 	 */
-	if (layer && upper && layer->role != CHIMNEY_LAYER_TARGET &&
-	    softirq_count() && chimney_forward_fast(layer, upper, type, info))
+	if (chimney_forward_fast(layer, upper, type, info))
 		return 0;
 	if (!type || type > CHIMNEY_EVENT_MAX)
 		return chimney_reject(layer, NULL, CHIMNEY_RULE_BAD_TYPE, type, info);
