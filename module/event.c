@@ -83,6 +83,10 @@ static enum chimney_rule chimney_event_check(s64 ev, u32 type, u32 info)
 {
 	enum chimney_conn_state state = ev & CHIMNEY_EV_STATE;
 
+	/* The usual case in one branch: offloaded, not aborted, not closed. */
+	if ((ev & (CHIMNEY_EV_STATE | CHIMNEY_CONN_ABORTED |
+		   CHIMNEY_CONN_RX_CLOSED)) == CHIMNEY_CONN_OFFLOADED)
+		return CHIMNEY_RULE_NONE;
 	if (state == CHIMNEY_CONN_OFFLOADING)
 		return CHIMNEY_RULE_NOT_OFFLOADED;
 	/*

@@ -61,13 +61,19 @@ void chimney_stats_rule(struct chimney_stats __percpu *dev, enum chimney_rule ru
 			this_cpu_add(__s->field, (v));			\
 	} while (0)
 
-/* An accepted event, on the event path: per-CPU counters only. */
+/*
+ * An accepted event, on the event path: per-CPU counters only, and the
+ * connection's stack always has its device's.
+ */
 static inline void chimney_stats_event(struct chimney_stats __percpu *dev,
 				       u32 type, u32 info)
 {
-	chimney_stats_add(dev, events[type], 1);
-	if (type == CHIMNEY_EVENT_RETRIEVE)
-		chimney_stats_add(dev, reasons[info], 1);
+	this_cpu_inc(chimney_global_stats->events[type]);
+	this_cpu_inc(dev->events[type]);
+	if (type == CHIMNEY_EVENT_RETRIEVE) {
+		this_cpu_inc(chimney_global_stats->reasons[info]);
+		this_cpu_inc(dev->reasons[info]);
+	}
 }
 
 /* The sum over CPUs of one u64 @field of the per-CPU struct at @pcpu. */
