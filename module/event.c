@@ -214,6 +214,7 @@ static __always_inline bool chimney_forward_fast(struct chimney_layer *layer,
 	struct chimney_upcall *f;
 	void *tag;
 
+	/* No upcall (depth 0 wraps) and a full stack of frames, in one test. */
 	if (depth - 1 >= CHIMNEY_MAX_DEPTH - 1 || !upper)
 		return false;
 	f = &up->frame[depth - 1];
